@@ -1,5 +1,25 @@
-"""Registers mixpe's dialect, passes and targets with xDSL (entry point `xdsl.universe`)."""
+"""Registers mixpe's dialect, passes and targets with xDSL (entry point `xdsl.universe`).
+
+Stock `xdsl-opt` imports this module while it collects plugins, so the
+`linalg.matmul` correction (see `mixpe.dialects.linalg_compat`) is installed here:
+frontend IR with f16 x f16 -> f32 matmuls then parses with `xdsl-opt` too.
+"""
 
 from xdsl.universe import Universe
 
-MIXPE_UNIVERSE = Universe(all_dialects={}, all_passes={}, all_targets={})
+from mixpe.dialects import linalg_compat
+
+linalg_compat.install()
+
+
+def _mixpe_dialect():
+    from mixpe.dialects.mixpe import Mixpe
+
+    return Mixpe
+
+
+MIXPE_UNIVERSE = Universe(
+    all_dialects={"mixpe": _mixpe_dialect},
+    all_passes={},
+    all_targets={},
+)

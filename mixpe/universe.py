@@ -18,8 +18,14 @@ def _mixpe_dialect():
     return Mixpe
 
 
+def _hoist_dequant():
+    from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
+
+    return MixpeHoistDequantPass
+
+
 MIXPE_UNIVERSE = Universe(
     all_dialects={"mixpe": _mixpe_dialect},
-    all_passes={},
+    all_passes={"mixpe-hoist-dequant": _hoist_dequant},
     all_targets={},
 )

@@ -166,6 +166,10 @@ class ScheduleAttr(ParametrizedAttribute):
             parser.parse_keyword("order")
             parser.parse_punctuation("=")
             order = StringAttr(parser.parse_str_literal())
+        if msg := cls.problem(
+            [v.data for v in array.data], [v.data for v in tile.data], order.data
+        ):
+            parser.raise_error(msg)
         return (flow, array, tile, order)
 
     def print_parameters(self, printer: Printer) -> None:
@@ -175,15 +179,20 @@ class ScheduleAttr(ParametrizedAttribute):
             f'<{self.dataflow.data.value}, array = [{array}], tile = [{tile}], order = "{self.order.data}">'
         )
 
+    @staticmethod
+    def problem(array: Sequence[int], tile: Sequence[int], order: str) -> str | None:
+        """Why these parameters are not a schedule, or None."""
+        if len(array) != 2 or min(array, default=0) < 1:
+            return "schedule array must be RxC with positive sizes"
+        if len(tile) != 3 or min(tile, default=0) < 1:
+            return "schedule tile must be MxNxK with positive sizes"
+        if sorted(order) != ["k", "m", "n"]:
+            return f'schedule order "{order}" must be a permutation of "mnk"'
+        return None
+
     def verify(self) -> None:
-        if len(self.array_shape) != 2 or min(self.array_shape, default=0) < 1:
-            raise VerifyException("schedule array must be RxC with positive sizes")
-        if len(self.tile_shape) != 3 or min(self.tile_shape, default=0) < 1:
-            raise VerifyException("schedule tile must be MxNxK with positive sizes")
-        if sorted(self.order.data) != ["k", "m", "n"]:
-            raise VerifyException(
-                f'schedule order "{self.order.data}" must be a permutation of "mnk"'
-            )
+        if msg := self.problem(self.array_shape, self.tile_shape, self.order.data):
+            raise VerifyException(msg)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -24,8 +24,14 @@ def _hoist_dequant():
     return MixpeHoistDequantPass
 
 
+def _raise():
+    from mixpe.transforms.mixpe_raise import MixpeRaisePass
+
+    return MixpeRaisePass
+
+
 MIXPE_UNIVERSE = Universe(
     all_dialects={"mixpe": _mixpe_dialect},
-    all_passes={"mixpe-hoist-dequant": _hoist_dequant},
+    all_passes={"mixpe-raise": _raise, "mixpe-hoist-dequant": _hoist_dequant},
     all_targets={},
 )

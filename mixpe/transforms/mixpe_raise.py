@@ -1,0 +1,425 @@
+"""`mixpe-raise`: find "dequantize the weights, then matmul" and make it one `mixpe.mpgemm`.
+
+Works on what frontends emit (torch-mlir's split elementwise generics with
+expand/collapse reshapes and constant-0 broadcast maps, a transpose for `[N,K]`
+weights, fill + mixed-precision `linalg.matmul`; IREE-style fused generics with
+3-D `[N,G,g]` weights). Each candidate contraction is evaluated symbolically (see
+`_dequant_pattern`) and raised only when the match *proves* that scales and zero
+points are constant over groups of `g` consecutive k and that the accumulator
+starts at zero. Anything else is left untouched with a remark saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    ArrayAttr,
+    DenseArrayBase,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, Operation, OpResult, SSAValue
+from xdsl.ir.affine import AffineDimExpr
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
+
+from mixpe.diagnostics import remark
+from mixpe.dialects.mixpe import (
+    MpGemmOp,
+    Signedness,
+    SignednessAttr,
+    WeightFormat,
+    WeightFormatAttr,
+    WeightLayout,
+    WeightLayoutAttr,
+    ZeroPointMode,
+    ZeroPointModeAttr,
+)
+from mixpe.transforms._dequant_pattern import (
+    Const,
+    Dequant,
+    IntSource,
+    Leaf,
+    Node,
+    Tracer,
+    Unsupported,
+    apply_map,
+    match_dequant,
+    static_shape,
+)
+from mixpe.transforms._index_algebra import Ix, NotAffine, linearize
+
+NAME = "mixpe-raise"
+_UNKNOWN_EXTENT = 1 << 62  # dynamic M: never divided, so any bound works
+
+
+@dataclass(frozen=True)
+class View:
+    """How to present a leaf tensor as the 2-D operand mpgemm wants."""
+
+    leaf: Leaf
+    reshape: tuple[str, list[list[int]], tuple[int, ...]] | None  # (kind, reassociation, result shape)
+
+
+def views(leaf: Leaf) -> list[tuple[tuple[Ix, Ix], View]]:
+    """The 2-D readings of a leaf: itself, or a collapse of a 3-D / expand of a 1-D tensor."""
+    shape = static_shape(leaf.value) if len(leaf.index) != 2 else tuple(leaf.value.type.get_shape())
+    idx = leaf.index
+    if len(idx) == 2:
+        return [((idx[0], idx[1]), View(leaf, None))]
+    if len(idx) == 3:
+        out = []
+        for assoc in ([[0], [1, 2]], [[0, 1], [2]]):
+            flat = tuple(linearize(tuple(idx[i] for i in g), tuple(shape[i] for i in g)) for g in assoc)
+            new_shape = tuple(_prod(shape[i] for i in g) for g in assoc)
+            out.append((flat, View(leaf, ("collapse", assoc, new_shape))))
+        return out
+    if len(idx) == 1:
+        zero = idx[0].scale(0)
+        return [
+            ((idx[0], zero), View(leaf, ("expand", [[0, 1]], (shape[0], 1)))),
+            ((zero, idx[0]), View(leaf, ("expand", [[0, 1]], (1, shape[0])))),
+        ]
+    return []
+
+
+def _prod(values) -> int:
+    p = 1
+    for v in values:
+        p *= v
+    return p
+
+
+@dataclass
+class Contraction:
+    """The parts of a matmul-like linalg op: which loop is m, n, and how k is spelled."""
+
+    op: Operation
+    x: View
+    q: View
+    scale: View
+    zero: View | None
+    dequant: Dequant
+    layout: WeightLayout
+    group: int
+    k: int
+    x_int: bool
+
+
+def _is_zero_init(value: SSAValue) -> bool:
+    owner = value.owner if isinstance(value, OpResult) else None
+    if not isinstance(owner, linalg.FillOp):
+        return False
+    cst = owner.inputs[0].owner if isinstance(owner.inputs[0], OpResult) else None
+    if not isinstance(cst, arith.ConstantOp):
+        return False
+    return float(cst.value.value.data) == 0.0
+
+
+def _x_element(e, x_leaf_key: int) -> tuple[bool, bool]:
+    """(is the activation, is it integer): `x`, `extf(x)`, `sitofp(x)`, `extsi(x)`."""
+    while isinstance(e, Node) and e.name in ("arith.extf", "arith.sitofp", "arith.extsi"):
+        e = e.args[0]
+    if isinstance(e, Leaf) and e.key == x_leaf_key:
+        return True, isinstance(e.type, IntegerType)
+    return False, False
+
+
+def analyse(op: Operation) -> Contraction:
+    """Proves `op` computes X @ dequant(Q), or raises Unsupported with the reason."""
+    n_in = len(op.inputs)
+    if n_in < 2 or len(op.outputs) != 1:
+        raise Unsupported("not a contraction with one output")
+    out_ty = op.outputs[0].type
+    if not isinstance(out_ty, TensorType) or out_ty.get_num_dims() != 2:
+        raise Unsupported("the result is not a 2-D tensor (batched contractions are not raised)")
+    maps = [m.data for m in op.get_indexing_maps().data]
+    iters = [str(it.data) for it in op.get_iterator_types().data]
+    out_map = maps[n_in]
+    if not all(isinstance(r, AffineDimExpr) for r in out_map.results):
+        raise Unsupported("the output map is not a projection")
+    m_dim, n_dim = (r.position for r in out_map.results)
+    red = [i for i, it in enumerate(iters) if it == "reduction"]
+    if not red or sorted([m_dim, n_dim, *red]) != list(range(len(iters))):
+        raise Unsupported("not a 2-D contraction (extra parallel loops or no reduction)")
+
+    extents: dict[str, int] = {}
+    for operand, amap in zip((*op.inputs, *op.outputs), maps):
+        if not isinstance(operand.type, TensorType):
+            continue
+        for size, r in zip(operand.type.get_shape(), amap.results):
+            if isinstance(r, AffineDimExpr):
+                extents.setdefault(f"d{r.position}", size if size >= 0 else _UNKNOWN_EXTENT)
+    if any(extents.get(f"d{d}", _UNKNOWN_EXTENT) == _UNKNOWN_EXTENT for d in red):
+        raise Unsupported("the reduction size is dynamic")
+    dims = tuple(Ix.var(f"d{i}", extents) for i in range(len(iters)))
+    loops = _Loops(dims, dims[0].scale(0), dims[m_dim], dims[n_dim], red, extents)
+
+    failures = []
+    for xi in range(n_in):
+        try:
+            return _analyse_assignment(op, maps, loops, xi)
+        except Unsupported as e:
+            failures.append(str(e))
+    # Prefer the reason from an assignment whose weights did look dequantized.
+    informative = [r for r in failures if "not dequantized" not in r]
+    raise Unsupported(informative[0] if informative else failures[-1])
+
+
+@dataclass(frozen=True)
+class _Loops:
+    dims: tuple[Ix, ...]
+    zero: Ix
+    m: Ix
+    n: Ix
+    red: list[int]
+    extents: dict[str, int]
+
+
+def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
+    """Reads input `xi` as the activations and every other input as weight-side data."""
+    tracer = Tracer(loops.zero)
+    n_in = len(op.inputs)
+    block = op.body.block
+    x_leaf = Leaf.of(op.inputs[xi], apply_map(tuple(maps[xi].results), loops.dims, loops.zero))
+    env = {block.args[xi]: x_leaf, block.args[n_in]: Leaf.of(op.outputs[0], ())}
+    for i in range(n_in):
+        if i != xi and block.args[i].uses:
+            env[block.args[i]] = tracer.trace(op.inputs[i], apply_map(tuple(maps[i].results), loops.dims, loops.zero))
+    body = tracer.scalar(block, env, 0)
+
+    # body == out + a * b
+    terms = body.args if isinstance(body, Node) and body.name in ("arith.addf", "arith.addi") else ()
+    rest = [a for a in terms if not (isinstance(a, Leaf) and a.index == ())]
+    if len(terms) != 2 or len(rest) != 1 or not isinstance(rest[0], Node) or rest[0].name not in ("arith.mulf", "arith.muli"):
+        raise Unsupported("the body is not an accumulation out + a*b")
+    for a, b in (rest[0].args, rest[0].args[::-1]):
+        is_x, x_int = _x_element(a, x_leaf.key)
+        if is_x:
+            break
+    else:
+        raise Unsupported("neither product operand is the plain activation")
+    dq = match_dequant(b)
+
+    # k as the activations spell it; it must enumerate 0..K-1 exactly once.
+    k_ix, x_view = None, None
+    for (i_m, i_k), view in views(x_leaf):
+        if i_m == loops.m and _is_bijection(i_k, loops.red, loops.extents):
+            k_ix, x_view = i_k, view
+            break
+    if k_ix is None:
+        if any(loops.n in pair for pair, _ in views(x_leaf)):
+            raise Unsupported(
+                "the dequantized weights are the left operand (Y = W·X), so the contraction "
+                "runs over the weights' output dimension; only Y = X·W is raised"
+            )
+        raise Unsupported("the activations are not read as X[m, k] over the reduction loops")
+    k_size = _prod(loops.extents[f"d{d}"] for d in loops.red)
+
+    q_view, layout = None, None
+    for (a, b), view in views(dq.q.leaf):
+        if (a, b) == (k_ix, loops.n):
+            q_view, layout = view, WeightLayout.KN
+        elif (a, b) == (loops.n, k_ix):
+            q_view, layout = view, WeightLayout.NK
+        if q_view:
+            break
+    if q_view is None:
+        raise Unsupported(
+            "the integer weights are not read as Q[k, n] or Q[n, k]: the contraction does not "
+            "run over the weights' input dimension"
+        )
+
+    group, s_view = _param_view(dq.scale, k_ix, loops.n, layout, k_size, "scales")
+    z_view = None
+    if dq.zero is not None:
+        z_leaf = dq.zero.leaf if isinstance(dq.zero, IntSource) else dq.zero
+        z_group, z_view = _param_view(z_leaf, k_ix, loops.n, layout, k_size, "zero points")
+        if z_group != group:
+            raise Unsupported(f"scales use groups of {group} but zero points groups of {z_group}")
+    return Contraction(op, x_view, q_view, s_view, z_view, dq, layout, group, k_size, x_int)
+
+
+def _is_bijection(k: Ix, red: list[int], extents: dict[str, int]) -> bool:
+    """k = sum of reduction loops in mixed radix, each exactly once: 0..K-1, no repeats."""
+    if k.const != 0 or len(k.terms) != len(red):
+        return False
+    expected = 1
+    for digit, coeff in sorted(k.terms, key=lambda t: t[1]):
+        if digit.div != 1 or digit.mod is not None or coeff != expected:
+            return False
+        expected *= extents[digit.var]
+    return {d.var for d, _ in k.terms} == {f"d{r}" for r in red}
+
+
+def _param_view(leaf: Leaf, k_ix: Ix, n_ix: Ix, layout: WeightLayout, k_size: int, what: str):
+    """Finds g such that the parameter is read at (k floordiv g, n) (kn) or (n, k floordiv g) (nk)."""
+    for (a, b), view in views(leaf):
+        shape = view.reshape[2] if view.reshape else tuple(leaf.value.type.get_shape())
+        groups = shape[0] if layout == WeightLayout.KN else shape[1]
+        if groups <= 0 or k_size % groups:
+            continue
+        g = k_size // groups
+        try:
+            kg = k_ix.divmod(g)[0]
+        except NotAffine:
+            continue
+        want = (kg, n_ix) if layout == WeightLayout.KN else (n_ix, kg)
+        if (a, b) == want:
+            return g, view
+    for (a, b), _ in views(leaf):
+        group_ix = a if layout == WeightLayout.KN else b
+        if len(group_ix.terms) == 1 and group_ix.const == 0:
+            (digit, coeff), = group_ix.terms
+            if coeff == 1 and digit.div > 1 and k_size % digit.div:
+                raise Unsupported(f"group size {digit.div} does not divide K={k_size}")
+    expect = "[G, N]" if layout == WeightLayout.KN else "[N, G]"
+    raise Unsupported(
+        f"the {what} are not constant over groups of consecutive k with the weights' layout "
+        f"({layout.value}: expected {what} {expect} read at k floordiv g)"
+    )
+
+
+# ------------------------------------------------------------------ rewriting
+
+
+def _materialize(view: View, rewriter: PatternRewriter, before: Operation) -> SSAValue:
+    if view.reshape is None:
+        return view.leaf.value
+    kind, assoc, shape = view.reshape
+    elem = view.leaf.value.type.get_element_type()
+    result_type = TensorType(elem, shape)
+    reassoc = ArrayAttr([ArrayAttr([IntegerAttr(i, i64) for i in g]) for g in assoc])
+    if kind == "collapse":
+        new = tensor.CollapseShapeOp.build(
+            operands=[view.leaf.value], result_types=[result_type], properties={"reassociation": reassoc}
+        )
+    else:
+        new = tensor.ExpandShapeOp.build(
+            operands=[view.leaf.value, []],
+            result_types=[result_type],
+            properties={"reassociation": reassoc, "static_output_shape": DenseArrayBase.from_list(i64, shape)},
+        )
+    rewriter.insert_op(new, InsertPoint.before(before))
+    return new.result
+
+
+def _signedness(c: Contraction, bits: int, width: int) -> bool:
+    """DESIGN §5: the IR decides at full width; narrower values with zero points are unsigned."""
+    if bits == width or not c.dequant.q.signed:
+        return c.dequant.q.signed
+    return c.dequant.mode == "symmetric"
+
+
+def _dead(op: Operation) -> bool:
+    """Unused, and free of effects: xDSL marks no linalg op pure, but on tensors they are."""
+    if any(r.uses for r in op.results):
+        return False
+    if isinstance(op, linalg.GenericOp | linalg.FillOp | linalg.TransposeOp | linalg.MatmulOp):
+        return bool(op.results) and all(isinstance(o.type, TensorType) for o in op.operands[len(op.inputs):])
+    return is_trivially_dead(op)
+
+
+def _erase_dead(value: SSAValue, rewriter: PatternRewriter) -> None:
+    owner = value.owner if isinstance(value, OpResult) else None
+    if owner is None or not _dead(owner):
+        return
+    operands = list(owner.operands)
+    rewriter.erase_op(owner)
+    for operand in operands:
+        _erase_dead(operand, rewriter)
+
+
+class RaiseContraction(RewritePattern):
+    def __init__(self, weight_bits: int | None):
+        self.weight_bits = weight_bits
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, linalg.MatmulOp | linalg.GenericOp):
+            return
+        if isinstance(op, linalg.GenericOp) and "reduction" not in {str(i.data) for i in op.iterator_types.data}:
+            return
+        try:
+            c = analyse(op)
+            self._check_and_rewrite(c, rewriter)
+        except Unsupported as e:
+            remark(NAME, op, f"not raised: {e}")
+
+    def _check_and_rewrite(self, c: Contraction, rewriter: PatternRewriter) -> None:
+        op = c.op
+        if not _is_zero_init(op.outputs[0]):
+            raise Unsupported("the accumulator does not start at zero (a bias or running sum in the init)")
+        storage = c.dequant.q.leaf.type
+        width = storage.width.data
+        bits = self.weight_bits or width
+        if bits > width:
+            raise Unsupported(f"weight-bits={bits} exceeds the {width}-bit storage {storage}")
+        if bits > 8:
+            raise Unsupported(f"{bits}-bit weights: the mixpe PEs take at most 8")
+        if isinstance(c.dequant.zero, IntSource) and c.dequant.zero.signed != c.dequant.q.signed and bits == width:
+            raise Unsupported("weights and zero points are read with different signedness")
+        signed = _signedness(c, bits, width)
+        if signed and bits < 2:
+            raise Unsupported("1-bit signed weights")
+        out_type = op.outputs[0].type
+        acc = out_type.get_element_type()
+        if not isinstance(acc, AnyFloat):
+            raise Unsupported(f"the result {acc} is not a float (the scales make it one)")
+        if c.x_int:
+            x_width = c.x.leaf.type.width.data
+            max_w = (1 << (bits - 1)) if signed else (1 << bits) - 1
+            bound = c.group * (1 << (x_width - 1)) * max_w
+            acc = IntegerType(32) if bound < (1 << 31) else IntegerType(64)
+
+        mode = {"original": ZeroPointMode.ORIGINAL, "rescale": ZeroPointMode.RESCALE, "symmetric": ZeroPointMode.SYMMETRIC}[c.dequant.mode]
+        x = _materialize(c.x, rewriter, op)
+        q = _materialize(c.q, rewriter, op)
+        s = _materialize(c.scale, rewriter, op)
+        z = [_materialize(c.zero, rewriter, op)] if c.zero else []
+        gemm = MpGemmOp.build(
+            operands=[x, q, s, z],
+            result_types=[op.results[0].type],
+            properties={
+                "group_size": IntegerAttr(c.group, i64),
+                "weight_bits": IntegerAttr(bits, i64),
+                "signedness": SignednessAttr(Signedness.SIGNED if signed else Signedness.UNSIGNED),
+                "weight_format": WeightFormatAttr(WeightFormat.INT),
+                "layout": WeightLayoutAttr(c.layout),
+                "zp_mode": ZeroPointModeAttr(mode),
+                "acc_type": acc,
+            },
+        )
+        old_operands = list(op.operands)
+        rewriter.replace(op, gemm)
+        for value in old_operands:
+            _erase_dead(value, rewriter)
+
+
+@dataclass(frozen=True)
+class MixpeRaisePass(ModulePass):
+    """Raises dequantize-then-matmul to `mixpe.mpgemm`.
+
+    `weight-bits=N` declares that the integer storage holds N-bit values (torch has no
+    int4 dtype, so 4-bit weights arrive in i8); without it the storage width is used.
+    """
+
+    name = NAME
+
+    weight_bits: int | None = None
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(RaiseContraction(self.weight_bits), apply_recursively=False).rewrite_module(op)

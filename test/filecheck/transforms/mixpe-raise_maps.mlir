@@ -1,0 +1,117 @@
+// mixpe-raise on hand-written layouts and map styles: IREE-style fused generics with
+// 3-D [N,G,g] weights, generic matmuls, transposed linalg.matmul maps, int8 activations.
+// RUN: mixpe-opt %s --split-input-file -p 'mixpe-raise{weight-bits=4}' | filecheck %s
+
+#x3 = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+#w3 = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+#s3 = affine_map<(d0, d1, d2, d3) -> (d1, d2)>
+#o3 = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+// IREE style: one fused generic, dequantization inside the contraction body, weights [N,G,g].
+// The 3-D operands are collapsed to the 2-D shapes mixpe.mpgemm takes.
+// CHECK-LABEL: func.func @iree_fused_3d
+// CHECK-DAG:     %[[X:.*]] = tensor.collapse_shape %x {{.*}}: tensor<4x2x128xf16> into tensor<4x256xf16>
+// CHECK-DAG:     %[[Q:.*]] = tensor.collapse_shape %q {{.*}}: tensor<64x2x128xi8> into tensor<64x256xi8>
+// CHECK:         %[[Y:.*]] = mixpe.mpgemm %[[X]], %[[Q]] scales(%s) zeros(%z) group 128 bits 4 unsigned format int layout nk zp original acc f32
+// CHECK-NOT:     linalg.generic
+// CHECK:         func.return %[[Y]]
+func.func @iree_fused_3d(%x: tensor<4x2x128xf16>, %q: tensor<64x2x128xi8>, %s: tensor<64x2xf16>, %z: tensor<64x2xf16>) -> tensor<4x64xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x64xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x64xf32>) -> tensor<4x64xf32>
+  %r = linalg.generic {indexing_maps = [#x3, #w3, #s3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%x, %q, %s, %z : tensor<4x2x128xf16>, tensor<64x2x128xi8>, tensor<64x2xf16>, tensor<64x2xf16>) outs(%f : tensor<4x64xf32>) {
+  ^bb0(%a: f16, %qq: i8, %ss: f16, %zz: f16, %acc: f32):
+    %qf = arith.uitofp %qq : i8 to f16
+    %d = arith.subf %qf, %zz : f16
+    %w = arith.mulf %d, %ss : f16
+    %af = arith.extf %a : f16 to f32
+    %wf = arith.extf %w : f16 to f32
+    %m = arith.mulf %af, %wf : f32
+    %o = arith.addf %acc, %m : f32
+    linalg.yield %o : f32
+  } -> tensor<4x64xf32>
+  func.return %r : tensor<4x64xf32>
+}
+
+// -----
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#bc = affine_map<(d0, d1) -> (d0, d1 floordiv 64)>
+// A generic matmul reading [N,K] weights directly, with the scale broadcast written as
+// `d1 floordiv 64` instead of a reshape.
+// CHECK-LABEL: func.func @generic_matmul_floordiv_map
+// CHECK:         mixpe.mpgemm %x, %q scales(%s) group 64 bits 4 signed format int layout nk zp symmetric acc f32
+func.func @generic_matmul_floordiv_map(%x: tensor<2x128xf32>, %q: tensor<32x128xi8>, %s: tensor<32x2xf32>) -> tensor<2x32xf32> {
+  %e0 = tensor.empty() : tensor<32x128xf32>
+  %w = linalg.generic {indexing_maps = [#id, #bc, #id], iterator_types = ["parallel", "parallel"]} ins(%q, %s : tensor<32x128xi8>, tensor<32x2xf32>) outs(%e0 : tensor<32x128xf32>) {
+  ^bb0(%qq: i8, %ss: f32, %o: f32):
+    %qf = arith.sitofp %qq : i8 to f32
+    %v = arith.mulf %qf, %ss : f32
+    linalg.yield %v : f32
+  } -> tensor<32x128xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x32xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x32xf32>) -> tensor<2x32xf32>
+  %r = linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<2x128xf32>, tensor<32x128xf32>) outs(%f : tensor<2x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %b, %a : f32
+    %o = arith.addf %m, %acc : f32
+    linalg.yield %o : f32
+  } -> tensor<2x32xf32>
+  func.return %r : tensor<2x32xf32>
+}
+
+// -----
+
+// linalg.matmul with a transposed-B indexing map: no linalg.transpose, weights [N,K].
+// CHECK-LABEL: func.func @matmul_transposed_maps
+// CHECK:         mixpe.mpgemm %x, %q scales(%s) group 128 bits 4 signed format int layout nk zp symmetric acc f32
+func.func @matmul_transposed_maps(%x: tensor<4x256xbf16>, %q: tensor<16x256xi8>, %s: tensor<16x2xbf16>) -> tensor<4x16xf32> {
+  %qe = tensor.expand_shape %q [[0], [1, 2]] output_shape [16, 2, 128] : tensor<16x256xi8> into tensor<16x2x128xi8>
+  %se = tensor.expand_shape %s [[0], [1, 2]] output_shape [16, 2, 1] : tensor<16x2xbf16> into tensor<16x2x1xbf16>
+  %e3 = tensor.empty() : tensor<16x2x128xbf16>
+  %w3 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, 0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%qe, %se : tensor<16x2x128xi8>, tensor<16x2x1xbf16>) outs(%e3 : tensor<16x2x128xbf16>) {
+  ^bb0(%qq: i8, %ss: bf16, %o: bf16):
+    %qf = arith.sitofp %qq : i8 to bf16
+    %v = arith.mulf %ss, %qf : bf16
+    linalg.yield %v : bf16
+  } -> tensor<16x2x128xbf16>
+  %w = tensor.collapse_shape %w3 [[0], [1, 2]] : tensor<16x2x128xbf16> into tensor<16x256xbf16>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%x, %w : tensor<4x256xbf16>, tensor<16x256xbf16>) outs(%f : tensor<4x16xf32>) -> tensor<4x16xf32>
+  func.return %r : tensor<4x16xf32>
+}
+
+// -----
+
+// int8 activations converted inside the body: the mpgemm keeps them as i8 with an exact
+// i32 accumulator (|P| <= 32 * 128 * 15 needs 17 bits).
+// CHECK-LABEL: func.func @int8_activations
+// CHECK:         mixpe.mpgemm %x, %q scales(%s) zeros(%z) group 32 bits 4 unsigned format int layout kn zp original acc i32 : (tensor<3x64xi8>, tensor<64x8xi8>, tensor<2x8xf32>, tensor<2x8xi8>) -> tensor<3x8xf32>
+func.func @int8_activations(%x: tensor<3x64xi8>, %q: tensor<64x8xi8>, %s: tensor<2x8xf32>, %z: tensor<2x8xi8>) -> tensor<3x8xf32> {
+  %e0 = tensor.empty() : tensor<64x8xf32>
+  %w = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0 floordiv 32, d1)>, affine_map<(d0, d1) -> (d0 floordiv 32, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%q, %s, %z : tensor<64x8xi8>, tensor<2x8xf32>, tensor<2x8xi8>) outs(%e0 : tensor<64x8xf32>) {
+  ^bb0(%qq: i8, %ss: f32, %zz: i8, %o: f32):
+    %qi = arith.extui %qq : i8 to i32
+    %zi = arith.extui %zz : i8 to i32
+    %d = arith.subi %qi, %zi : i32
+    %df = arith.sitofp %d : i32 to f32
+    %v = arith.mulf %df, %ss : f32
+    linalg.yield %v : f32
+  } -> tensor<64x8xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x8xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<3x8xf32>) -> tensor<3x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<3x64xi8>, tensor<64x8xf32>) outs(%f : tensor<3x8xf32>) {
+  ^bb0(%a: i8, %b: f32, %acc: f32):
+    %af = arith.sitofp %a : i8 to f32
+    %m = arith.mulf %af, %b : f32
+    %o = arith.addf %acc, %m : f32
+    linalg.yield %o : f32
+  } -> tensor<3x8xf32>
+  func.return %r : tensor<3x8xf32>
+}

@@ -1,0 +1,13 @@
+// The `weight-bits` option of mixpe-raise on real torch-mlir output (int8 storage, 0..15).
+// Without it the storage width (8) is used and extsi makes the values signed; with
+// weight-bits=4 and zero points present they are unsigned 4-bit (DESIGN.md §5).
+// RUN: mixpe-opt %inputs/torch/gptq_int8storage_w4_g64.mlir -p mixpe-raise | filecheck %s --check-prefix=DEFAULT
+// RUN: mixpe-opt %inputs/torch/gptq_int8storage_w4_g64.mlir -p 'mixpe-raise{weight-bits=4}' | filecheck %s --check-prefix=W4
+// RUN: mixpe-opt %inputs/torch/symmetric_kn_f32_g32.mlir -p 'mixpe-raise{weight-bits=4}' | filecheck %s --check-prefix=SYM4
+// RUN: mixpe-opt %inputs/torch/gptq_uint4_g128.mlir -p 'mixpe-raise{weight-bits=16}' 2>&1 | filecheck %s --check-prefix=TOOWIDE
+// DEFAULT: mixpe.mpgemm %arg0, %arg1 scales(%arg2) zeros(%arg3) group 64 bits 8 signed format int layout nk zp original
+// W4: mixpe.mpgemm %arg0, %arg1 scales(%arg2) zeros(%arg3) group 64 bits 4 unsigned format int layout nk zp original
+// Symmetric narrower values read by sitofp stay signed.
+// SYM4: mixpe.mpgemm %arg0, %arg1 scales(%arg2) group 32 bits 4 signed format int layout kn zp symmetric
+// TOOWIDE: remark: [mixpe-raise] not raised: weight-bits=16 exceeds the 8-bit storage i8
+// TOOWIDE: linalg.matmul

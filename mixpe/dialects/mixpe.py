@@ -461,13 +461,15 @@ class DequantEpilogueOp(IRDLOperation):
 
     zp_mode = prop_def(ZeroPointModeAttr)
     layout = prop_def(WeightLayoutAttr)
+    zero_signedness = opt_prop_def(SignednessAttr)
+    """How integer zero points are read from signless storage (the weights' signedness)."""
 
     traits = traits_def(Pure())
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
     assembly_format = (
         "$psums `:` type($psums) (`sums` `(` $act_sums^ `:` type($act_sums) `)`)? "
         "`scales` `(` $scales `:` type($scales) `)` (`zeros` `(` $zeros^ `:` type($zeros) `)`)? "
-        "`layout` $layout `zp` $zp_mode attr-dict `->` type($result)"
+        "`layout` $layout `zp` $zp_mode (`zeros_read` $zero_signedness^)? attr-dict `->` type($result)"
     )
 
     def verify_(self) -> None:
@@ -480,6 +482,13 @@ class DequantEpilogueOp(IRDLOperation):
             )
         if self.act_sums is not None:
             _verify_result(self.act_sums, (m, groups), "activation group sums")
+        int_zeros = self.zeros is not None and isinstance(
+            _tensor(self.zeros, "zero points", 2).get_element_type(), IntegerType
+        )
+        if int_zeros != (self.zero_signedness is not None):
+            raise VerifyException(
+                "integer zero points need `zeros_read signed|unsigned`, and only they take it"
+            )
         out = _verify_result(self.result, (m, n), "result")
         if not isinstance(out, AnyFloat):
             raise VerifyException(f"result must have a float element type, got {out}")
@@ -494,11 +503,14 @@ class BitplanesOp(IRDLOperation):
     weights = operand_def(TensorType)
     result = result_def(TensorType)
     weight_bits = prop_def(IntegerAttr[I64])
+    signedness = prop_def(SignednessAttr)
+    """Only checks the range of the stored values; the planes are the low bits either way."""
     layout = prop_def(WeightLayoutAttr)
 
     traits = traits_def(Pure())
     assembly_format = (
-        "$weights `bits` $weight_bits `layout` $layout attr-dict `:` functional-type(operands, results)"
+        "$weights `bits` $weight_bits $signedness `layout` $layout attr-dict "
+        "`:` functional-type(operands, results)"
     )
 
     def verify_(self) -> None:

@@ -80,10 +80,13 @@ class HoistDequant(RewritePattern):
             )
             new_ops.append(sums)
             act_sums = [sums.result]
+        props = {"zp_mode": op.zp_mode, "layout": op.layout}
+        if op.zeros is not None and isinstance(op.zeros.type.get_element_type(), IntegerType):
+            props["zero_signedness"] = op.signedness  # mpgemm reads zero points like weights
         epilogue = DequantEpilogueOp.build(
             operands=[psum.result, act_sums, op.scales, [op.zeros] if op.zeros else []],
             result_types=[op.result.type],
-            properties={"zp_mode": op.zp_mode, "layout": op.layout},
+            properties=props,
         )
         new_ops.append(epilogue)
         psum.result.name_hint = "psum"

@@ -256,6 +256,7 @@ def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
 
 def _is_bijection(k: Ix, red: list[int], extents: dict[str, int]) -> bool:
     """k = sum of reduction loops in mixed radix, each exactly once: 0..K-1, no repeats."""
+    red = [r for r in red if extents[f"d{r}"] > 1]  # a unit loop contributes nothing
     if k.const != 0 or len(k.terms) != len(red):
         return False
     expected = 1
@@ -339,7 +340,7 @@ def _erase_dead(value: SSAValue, rewriter: PatternRewriter) -> None:
     if owner is None or not _dead(owner):
         return
     operands = list(owner.operands)
-    rewriter.erase_op(owner)
+    rewriter.erase(owner)
     for operand in operands:
         _erase_dead(operand, rewriter)
 

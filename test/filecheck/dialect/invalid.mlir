@@ -251,7 +251,7 @@ func.func @f(%p: tensor<4x2x64xf32>, %a: tensor<4x4xf32>, %s: tensor<64x2xf16>, 
 
 func.func @f(%w: tensor<64x256xi8>) {
   // CHECK: error: bit-planes must be i1, got i8
-  %b = mixpe.bitplanes %w bits 4 layout nk : (tensor<64x256xi8>) -> tensor<4x256x64xi8>
+  %b = mixpe.bitplanes %w bits 4 signed layout nk : (tensor<64x256xi8>) -> tensor<4x256x64xi8>
   func.return
 }
 
@@ -259,7 +259,7 @@ func.func @f(%w: tensor<64x256xi8>) {
 
 func.func @f(%w: tensor<64x256xi8>) {
   // CHECK: error: bit-planes must have shape 4x256x64, got tensor<3x256x64xi1>
-  %b = mixpe.bitplanes %w bits 4 layout nk : (tensor<64x256xi8>) -> tensor<3x256x64xi1>
+  %b = mixpe.bitplanes %w bits 4 signed layout nk : (tensor<64x256xi8>) -> tensor<3x256x64xi1>
   func.return
 }
 
@@ -308,5 +308,13 @@ func.func @f(%x: tensor<4x256xf16>, %w: tensor<64x256xi8>) {
 func.func @f(%x: tensor<4x256xf16>, %w: tensor<64x256xi8>) {
   // CHECK: error: schedule tile must be MxNxK with positive sizes
   %p = mixpe.group_psum %x, %w group 128 bits 4 unsigned format int layout nk schedule #mixpe.schedule<os, array = [32, 32], tile = [4, 64], order = "mnk"> : (tensor<4x256xf16>, tensor<64x256xi8>) -> tensor<4x2x64xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%p: tensor<4x2x64xi32>, %a: tensor<4x2xi32>, %s: tensor<64x2xf32>, %z: tensor<64x2xi8>) {
+  // CHECK: error: integer zero points need `zeros_read signed|unsigned`, and only they take it
+  %y = mixpe.dequant_epilogue %p : tensor<4x2x64xi32> sums(%a : tensor<4x2xi32>) scales(%s : tensor<64x2xf32>) zeros(%z : tensor<64x2xi8>) layout nk zp original -> tensor<4x64xf32>
   func.return
 }

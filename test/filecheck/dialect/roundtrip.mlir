@@ -38,8 +38,8 @@ func.func @hoisted(%x: tensor<4x256xf16>, %w: tensor<64x256xi8>, %s: tensor<64x2
 
 // CHECK-LABEL: func.func @shift_add
 func.func @shift_add(%x: tensor<4x256xi8>, %w: tensor<256x64xi8>) -> (tensor<4x2x64xi32>, tensor<4x4x64xi32>) {
-  // CHECK: mixpe.bitplanes %w bits 4 layout kn : (tensor<256x64xi8>) -> tensor<4x256x64xi1>
-  %b = mixpe.bitplanes %w bits 4 layout kn : (tensor<256x64xi8>) -> tensor<4x256x64xi1>
+  // CHECK: mixpe.bitplanes %w bits 4 signed layout kn : (tensor<256x64xi8>) -> tensor<4x256x64xi1>
+  %b = mixpe.bitplanes %w bits 4 signed layout kn : (tensor<256x64xi8>) -> tensor<4x256x64xi1>
   // CHECK: mixpe.bitplane_psum %x, %{{.*}} group 128 coefficients [1, 2, 4, -8] schedule #mixpe.schedule<ws, array = [64, 64], tile = [4, 64, 256], order = "mnk">
   // GENERIC: coefficients = array<i64: 1, 2, 4, -8>
   %bp = mixpe.bitplane_psum %x, %b group 128 coefficients [1, 2, 4, -8] schedule #mixpe.schedule<ws, array = [64, 64], tile = [4, 64, 256], order = "mnk"> : (tensor<4x256xi8>, tensor<4x256x64xi1>) -> tensor<4x2x64xi32>

@@ -4,7 +4,7 @@
 // CHECK-LABEL: func.func @original_nk
 // CHECK-NEXT:    %[[P:.*]] = mixpe.group_psum %x, %w group 128 bits 4 unsigned format int layout nk : (tensor<4x256xf16>, tensor<64x256xi8>) -> tensor<4x2x64xf32>
 // CHECK-NEXT:    %[[A:.*]] = mixpe.act_group_sum %x group 128 : (tensor<4x256xf16>) -> tensor<4x2xf32>
-// CHECK-NEXT:    %[[Y:.*]] = mixpe.dequant_epilogue %[[P]] : tensor<4x2x64xf32> sums(%[[A]] : tensor<4x2xf32>) scales(%s : tensor<64x2xf16>) zeros(%z : tensor<64x2xi8>) layout nk zp original -> tensor<4x64xf16>
+// CHECK-NEXT:    %[[Y:.*]] = mixpe.dequant_epilogue %[[P]] : tensor<4x2x64xf32> sums(%[[A]] : tensor<4x2xf32>) scales(%s : tensor<64x2xf16>) zeros(%z : tensor<64x2xi8>) layout nk zp original zeros_read unsigned -> tensor<4x64xf16>
 // CHECK-NEXT:    func.return %[[Y]]
 func.func @original_nk(%x: tensor<4x256xf16>, %w: tensor<64x256xi8>, %s: tensor<64x2xf16>, %z: tensor<64x2xi8>) -> tensor<4x64xf16> {
   %y = mixpe.mpgemm %x, %w scales(%s) zeros(%z) group 128 bits 4 unsigned format int layout nk zp original acc f32 : (tensor<4x256xf16>, tensor<64x256xi8>, tensor<64x2xf16>, tensor<64x2xi8>) -> tensor<4x64xf16>

@@ -35,6 +35,15 @@ class LocatingParser(Parser):
         return op
 
 
+def inherit_location(new_ops, old: Operation) -> None:
+    """Ops a pass creates in place of `old` report `old`'s source location."""
+    recorded = _LOCATIONS.get(old)
+    for op in new_ops:
+        if recorded is not None and op not in _LOCATIONS:
+            _LOCATIONS[op] = recorded
+        op.location = old.location
+
+
 def op_location(op: Operation) -> str | None:
     """Where `op` came from: the parsed position, else its `loc(...)`, else None."""
     if (recorded := _LOCATIONS.get(op)) is not None:

@@ -31,7 +31,6 @@ from math import prod
 
 import ml_dtypes
 import numpy as np
-from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     BFloat16Type,
@@ -58,6 +57,7 @@ from xdsl.ir.affine import (
     AffineMap,
 )
 
+from mixpe import ir_constants
 from mixpe.reference import dtypes
 
 __all__ = ["EvaluationError", "evaluate", "register_op_evaluator"]
@@ -502,59 +502,15 @@ def _bitcast(interp, op, vals):
 # --- constants -------------------------------------------------------------------------------
 
 
-def _from_bytes(data: bytes, t: ShapedType, op: Operation) -> np.ndarray:
-    """Dense element bytes (xDSL's packing; MLIR blobs: one byte per i1/i4) as an array."""
-    e = _elem(t)
-    shape = tuple(t.get_shape())
-    if e.kind == "f":
-        raw = np.frombuffer(data, dtype=np.dtype(f"<u{e.dtype.itemsize}")).view(e.dtype)
-    else:
-        size = 1 if e.width <= 8 else e.dtype.itemsize
-        raw = np.frombuffer(data, dtype=np.dtype(f"<i{size}"))
-        raw = (raw != 0) if e.width == 1 else _wrap(raw, e)
-    if raw.size == 1 and prod(shape) != 1:
-        return np.full(shape, raw[0], dtype=e.dtype)  # splat
-    if raw.size != prod(shape):
-        raise _fail(op, f"constant holds {raw.size} elements, type needs {prod(shape)}")
-    return raw.reshape(shape).copy()
-
-
-def _resource_bytes(handle: str, nbytes: int, op: Operation) -> bytes:
-    """MLIR blob: '0x' + 4-byte little-endian alignment + data, kept by xDSL's builtin dialect.
-
-    xDSL 0.74 keeps blobs in one process-wide table and renames a key it has seen before
-    (`name` -> `name_0`), but the `dialect_resources` section of that same file is then stored
-    under yet another new key (`name_1`). So a handle without data takes the first blob stored
-    after it under the same base name, and only if its size is exactly the type's."""
-    import re
-
-    from xdsl.dialects.builtin import Builtin
-
-    storage = Builtin.get_interface(OpAsmDialectInterface)._blob_storage
-    blob = storage.get(handle, "")
-    if not blob and handle in storage:
-        base = re.sub(r"_\d+$", "", handle)
-        keys = list(storage)
-        later = keys[keys.index(handle) + 1 :]
-        same = [k for k in later if re.fullmatch(re.escape(base) + r"(_\d+)?", k) and storage[k]]
-        blob = storage[same[0]] if same else ""
-    if not blob:
-        raise _fail(op, f"no data for dense_resource<{handle}> (missing dialect_resources?)")
-    data = bytes.fromhex(blob[2:])[4:]
-    if len(data) != nbytes:
-        raise _fail(op, f"dense_resource<{handle}> holds {len(data)} bytes, the type needs {nbytes}")
-    return data
-
-
 @_op("arith.constant")
 def _constant(interp, op, vals):
     v, t = op.value, op.results[0].type
-    if isinstance(v, DenseIntOrFPElementsAttr):
-        return [_from_bytes(v.data.data, t, op)]
-    if isinstance(v, DenseResourceAttr):
-        e = _elem(t)
-        nbytes = prod(t.get_shape()) * (e.dtype.itemsize if e.kind == "f" or e.width > 8 else 1)
-        return [_from_bytes(_resource_bytes(v.resource_handle.data, nbytes, op), t, op)]
+    if isinstance(v, DenseIntOrFPElementsAttr | DenseResourceAttr):
+        try:
+            raw = ir_constants.elements(v, t)
+        except ValueError as err:
+            raise _fail(op, str(err)) from None
+        return [raw if _elem(t).kind == "f" or raw.dtype == np.bool_ else _wrap(raw, _elem(t))]
     e = _elem(t)
     if isinstance(v, FloatAttr):
         return [_round(np.array(v.value.data, np.float64), e)]
@@ -1281,3 +1237,8 @@ def evaluate(
     with np.errstate(all="ignore"):  # wraparound, NaN and inf are MLIR semantics, not errors
         results = interp.call(func, inputs)
     return [_export(v, t) for v, t in zip(results, ftype.outputs.data)]
+
+
+def constant_value(op: Operation) -> np.ndarray:
+    """The value of an `arith.constant` (dense, splat or dense_resource) as a numpy array."""
+    return _constant(None, op, [])[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerType
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Attribute
 
 from mixpe.dialects.mixpe import Signedness
 from mixpe.reference import kernels

@@ -590,15 +590,25 @@ def _vector_work(hw, df, prec, M, N, K, g, plan: _Plan) -> tuple[dict[str, int],
 # ----------------------------------------------------------------------------- estimates
 
 
+def pe_act_bits(hw: Hardware, dtype: str) -> int:
+    """Activation bits a PE sees: float activations run in the PE's float format (f32 on an
+    A16 PE is costed as f16, and reports say so); integers keep their width."""
+    from mixpe.reference.dtypes import bit_width, is_float
+
+    bits = bit_width(dtype)
+    return min(bits, hw.pe.act_bits) if is_float(dtype) and hw.pe.act_format == "fp" else bits
+
+
 def estimate_gemm(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None = None,
                   act_bits: int | None = None, group_size: int | None = None,
                   tile: tuple[int, int, int] | None = None, dataflow: str | None = None,
-                  mode: str = "default") -> GemmCost:
+                  mode: str = "default", order: str | None = None) -> GemmCost:
     """Cycles, action counts and energy of ``[M,K] x [K,N]`` on ``hw``.
 
     ``weight_bits``/``act_bits``/``group_size`` default to the preset's workload; group_size 0
     means unquantised weights (no dequantisation work).  ``tile`` is ``(tm, tn, tk)``; when
-    omitted, ``choose_tile`` picks it (default and paper modes).
+    omitted, ``choose_tile`` picks it (default and paper modes). ``order`` is the loop order
+    of a given tile (a permutation of "mnk", default "mnk"), as a compiler schedule records it.
     """
     _shape(M, N, K)
     if mode not in MODES:
@@ -616,7 +626,9 @@ def estimate_gemm(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | No
                              group_size=g, dataflow=dfname)
         tile, order = choice.tile, choice.order
     else:
-        order = "mnk"
+        order = order or "mnk"
+        if sorted(order) != ["k", "m", "n"]:
+            raise ValueError(f"loop order must be a permutation of 'mnk', got {order!r}")
     tile = _check_tile(tile, M, N, K)
     plan = _plan(hw, df, prec, M, N, K, g, tile, order, hw.defaults.out_bits, fits=False)
     vec_ops, busy, exposed = _vector_work(hw, df, prec, M, N, K, g, plan)

@@ -31,6 +31,8 @@ from mixpe.reference.dtypes import (
 )
 from mixpe.simulator.program import OPS, Instruction, Program, check_placement, load_program
 from mixpe.simulator import report as R
+from mixpe.simulator.cost import pe_act_bits
+from mixpe.simulator.hardware import default_preset
 
 VERIFY_PE_LIMIT = 1 << 20
 
@@ -72,14 +74,12 @@ class SimResult:
 
 
 def default_hardware(program: Program) -> str:
-    """DESIGN §5: float activations -> mixpe-w4a16, integer (i8) activations -> mixpe-w4a8."""
+    """DESIGN §5: the first array instruction's activations decide (see `default_preset`)."""
     for ins in program.instructions:
         if ins.op in ("group_psum", "mpgemm", "bitplane_psum", "shift_psum", "act_group_sum"):
-            return "mixpe-w4a8" if is_integer(program.values[ins.args[0]].type.dtype) else "mixpe-w4a16"
-    for v in program.inputs:
-        if is_float(v.type.dtype):
-            return "mixpe-w4a16"
-    return "mixpe-w4a8"
+            return default_preset(program.values[ins.args[0]].type.dtype)
+    floats = [v for v in program.inputs if is_float(v.type.dtype)]
+    return default_preset(floats[0].type.dtype if floats else "i8")
 
 
 def _load_hw(hw, program: Program):
@@ -109,7 +109,12 @@ def bind_inputs(program: Program, inputs) -> dict[str, np.ndarray]:
                 f"arg{i} ('{v.name}'): shape {list(a.shape)} does not match the program's "
                 f"{list(v.type.shape)}"
             )
-        env[v.name] = coerce(a, v.type.dtype, f"arg{i} ('{v.name}')")
+        dt = v.type.dtype
+        if dt.startswith("i") and a.dtype.kind == "u" and a.dtype.itemsize * 8 == bit_width(dt) and bit_width(dt) >= 8:
+            # `iN` is MLIR's signless integer: same-width unsigned data is the same bits
+            # (torch's uint8 tensors arrive in i8), so it is reinterpreted, not converted.
+            a = a.view(a.dtype.str.replace("u", "i"))
+        env[v.name] = coerce(a, dt, f"arg{i} ('{v.name}')")
     extra = sorted(set(inputs) - used)
     if extra:
         raise ValueError(
@@ -402,7 +407,23 @@ def _int_div(a, b, op):
     return q if op == "div" else a - q * b
 
 
+def _shift(kind: str):
+    """MLIR shifts: a shift by the bit width or more is poison, so we refuse it."""
+
+    def go(a, b, width: int, unsigned_a):
+        if b.size and (b.min() < 0 or b.max() >= width):
+            raise ValueError(f"{kind} by {int(b.max())} bits on a {width}-bit integer is undefined")
+        if kind == "shl":
+            return a << b
+        return (unsigned_a >> b) if kind == "shrui" else (a >> b)
+
+    return go
+
+
+_SHIFTS = {k: _shift(k) for k in ("shl", "shrsi", "shrui")}
+
 _INT_FN = {
+    "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum, "min": np.minimum,
     "neg": np.negative, "abs": np.abs, "copy": lambda x: x, "relu": lambda x: np.maximum(x, 0),
     "div": lambda a, b: _int_div(a, b, "div"), "rem": lambda a, b: _int_div(a, b, "rem"),
@@ -457,6 +478,10 @@ def _elementwise(ins: Instruction, args) -> np.ndarray:
         with np.errstate(all="ignore"):
             r = _FLOAT_FN[name](*(a.astype(np.float64) for a in args))
         return round_to(np.broadcast_to(r, shape), out)
+    if name in _SHIFTS:
+        a, b = (widen_int(v).astype(np.int64) for v in args)
+        r = _SHIFTS[name](a, b, bit_width(out), _unsigned(args[0]).astype(np.int64))
+        return _wrap(np.broadcast_to(r, shape), out)
     if name not in _INT_FN:
         raise ValueError(f"elementwise {name} is not defined on integers")
     r = _INT_FN[name](*(widen_int(a).astype(np.int64) for a in args))
@@ -502,6 +527,7 @@ VECTOR_EXEC = {
     "reshape": lambda ins, a: a[0].reshape(ins.results[0].type.shape),
     "broadcast": _broadcast,
     "reduce": _reduce,
+    "concat": lambda ins, a: np.concatenate(a, axis=ins.attrs["dim"]),
     "fill": lambda ins, a: coerce(np.full(ins.results[0].type.shape, ins.attrs["value"]),
                                   ins.results[0].type.dtype, f"fill '{ins.results[0].name}'"),
     "constant": _constant,
@@ -543,16 +569,10 @@ def _cost(program: Program, ins: Instruction, hw, mode: str):
             wb, g = at["weight_bits"], at["group_size"]
         sched = ins.schedule
         tile = tuple(sched["tile"]) if "tile" in sched else None
-        return R.gemm_cost(hw, M, N, Kdim, batch=batch, weight_bits=wb, act_bits=_pe_act_bits(x.dtype, hw),
-                           group_size=g, tile=tile, dataflow=sched.get("dataflow"), mode=mode)
+        return R.gemm_cost(hw, M, N, Kdim, batch=batch, weight_bits=wb, act_bits=pe_act_bits(hw, x.dtype),
+                           group_size=g, tile=tile, dataflow=sched.get("dataflow"), mode=mode,
+                           order=sched.get("order"))
     return R.vector_cost(hw, _vector_work(program, ins))
-
-
-def _pe_act_bits(dtype: str, hw) -> int:
-    """Float activations run in the PE's float format (f32 -> f16 on an A16 PE, noted in the
-    report); integer activations keep their width (too wide is the cost model's error)."""
-    bits = bit_width(dtype)
-    return min(bits, hw.pe.act_bits) if is_float(dtype) and hw.pe.act_format == "fp" else bits
 
 
 def _vector_work(program: Program, ins: Instruction) -> list[tuple[str, int]]:
@@ -588,6 +608,7 @@ ELEMENTWISE_KINDS: dict[str, list[tuple[str, int]]] = {
     "gelu_tanh": [("exp", 1), ("div", 1), ("fma", 3)],
     "extf": [("extf", 1)], "truncf": [("truncf", 1)], "copy": [("copy", 1)],
     **{n: [("cast", 1)] for n in ("sitofp", "uitofp", "fptosi", "fptoui", "extsi", "extui", "trunci")},
+    **{n: [("add", 1)] for n in ("and", "or", "xor", "shl", "shrsi", "shrui")},  # ALU ops
 }
 
 

@@ -169,6 +169,11 @@ def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml") if not p.stem.startswith("_"))
 
 
+def default_preset(act_dtype: str) -> str:
+    """DESIGN §5: float activations get `mixpe-w4a16`, integer (i8) activations `mixpe-w4a8`."""
+    return "mixpe-w4a8" if act_dtype.lstrip("u").startswith("i") else "mixpe-w4a16"
+
+
 def load_hardware(name_or_path: str) -> Hardware:
     """Load a preset by name (``"mixpe-w4a8"``) or a TOML file by path, validated."""
     path = _resolve(name_or_path)

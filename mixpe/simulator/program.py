@@ -508,6 +508,7 @@ def _broadcast(*shapes) -> tuple[int, ...]:
 ELEMENTWISE: dict[str, tuple[int, str]] = {
     **{n: (2, "same") for n in ("add", "sub", "mul", "div", "max", "min", "rem")},
     "pow": (2, "samefloat"),
+    **{n: (2, "sameint") for n in ("and", "or", "xor", "shl", "shrsi", "shrui")},
     **{n: (1, "same") for n in ("neg", "abs", "copy", "relu")},
     **{n: (1, "samefloat") for n in (
         "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "silu", "gelu_tanh",
@@ -536,11 +537,13 @@ def _check_elementwise(ctx, t):
         ctx.fail(f"arg shapes {[list(a.shape) for a in t]} do not broadcast")
     r = ctx.ins.results[0].type.dtype if ctx.ins.results else t[0].dtype
     src = t[0].dtype
-    if rule in ("same", "samefloat"):
+    if rule in ("same", "samefloat", "sameint"):
         if any(a.dtype != r for a in t):
             ctx.fail(f"{name} needs args of the result type {r}, got {[a.dtype for a in t]}")
         if rule == "samefloat" and not is_float(r):
             ctx.fail(f"{name} needs a float type, got {r}")
+        if rule == "sameint" and not is_integer(r):
+            ctx.fail(f"{name} needs an integer type, got {r}")
     elif rule == "cmp":
         ctx.attr("predicate", str, choices=CMP_PREDICATES)
         if t[0].dtype != t[1].dtype or r != "i1":
@@ -600,6 +603,21 @@ def _check_broadcast(ctx, t):
     if not ok:
         ctx.fail(f"{x} does not broadcast to {list(r.shape)}")
     return [_same_dtype(x, r.shape)]
+
+
+def _check_concat(ctx, t):
+    dim = ctx.attr("dim", int)
+    rank = len(t[0].shape)
+    if not 0 <= dim < rank:
+        ctx.fail(f"dim {dim} is not a dimension of rank-{rank} values")
+    for a in t[1:]:
+        if a.dtype != t[0].dtype or len(a.shape) != rank or any(
+            x != y for i, (x, y) in enumerate(zip(a.shape, t[0].shape)) if i != dim
+        ):
+            ctx.fail(f"cannot concatenate {t[0]} and {a} along dim {dim}")
+    shape = list(t[0].shape)
+    shape[dim] = sum(a.shape[dim] for a in t)
+    return [_same_dtype(t[0], shape)]
 
 
 def _check_reduce(ctx, t):
@@ -663,6 +681,7 @@ OPS: dict[str, OpSpec] = {
     "reshape": OpSpec("none", (1,), _check_reshape),
     "broadcast": OpSpec("vector", (1,), _check_broadcast),
     "reduce": OpSpec("vector", (1,), _check_reduce),
+    "concat": OpSpec("vector", tuple(range(1, 65)), _check_concat),
     "fill": OpSpec("vector", (0,), _check_fill),
     "constant": OpSpec("none", (0,), _check_constant),
 }

@@ -15,11 +15,12 @@ def _cost_module():
 
 
 def gemm_cost(hw, M: int, N: int, K: int, *, batch: int = 1, weight_bits=None, act_bits=None,
-              group_size=None, tile=None, dataflow=None, mode: str = "default"):
+              group_size=None, tile=None, dataflow=None, mode: str = "default", order=None):
     """One array GEMM (times `batch` independent GEMMs of the same shape)."""
     cost = _cost_module()
     c = cost.estimate_gemm(hw, M, N, K, weight_bits=weight_bits, act_bits=act_bits,
-                           group_size=group_size, tile=tile, dataflow=dataflow, mode=mode)
+                           group_size=group_size, tile=tile, dataflow=dataflow, mode=mode,
+                           order=order)
     return c if batch == 1 else cost.combine([c] * batch)
 
 

@@ -1,0 +1,151 @@
+"""Plumbing shared by the mixpe command-line tools: one-line errors, atomic outputs, npz inputs.
+
+Users of opt-style tools expect a bad input to end in one line and a non-zero exit, and a
+failed run never to leave a half-written file; every tool gets that from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+
+class UsageError(Exception):
+    """A bad command line or input file: reported as one line, exit code 1."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints usage and exits 2; we want one line and 1
+        raise UsageError(message)
+
+
+def check_writable(path: str, flag: str) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a directory")
+    if not os.path.isdir(d):
+        raise UsageError(f"{flag} {path}: directory {d} does not exist")
+    if not os.access(d, os.W_OK):
+        raise UsageError(f"{flag} {path}: directory {d} is not writable")
+
+
+def write_atomic(path: str, write) -> None:
+    """Call write(fileobj) on a temp file next to `path`, then rename it over `path`."""
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".mixpe-sim-", suffix=".tmp", dir=d)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual new-file mode
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_json(path: str, obj) -> None:
+    text = json.dumps(obj, indent=1, default=json_default) + "\n"
+    write_atomic(path, lambda f: f.write(text.encode()))
+
+
+def json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if dataclasses.is_dataclass(o):
+        return dataclasses.asdict(o)
+    return str(o)
+
+
+def load_inputs(path: str, program) -> dict[str, np.ndarray]:
+    """arg0..argN from an npz; bf16/int4 arrays saved by numpy come back as raw void bytes and
+    are viewed as the declared ml_dtypes type."""
+    from mixpe.reference.dtypes import to_numpy
+
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"--inputs {path}: no such file") from None
+    except (OSError, ValueError, EOFError) as e:
+        raise UsageError(f"--inputs {path}: not a readable .npz file ({e})") from None
+    if not hasattr(npz, "files"):
+        raise UsageError(f"--inputs {path}: expected an .npz archive, got a single array")
+    out = {}
+    with npz:
+        for i, v in enumerate(program.inputs):
+            key = f"arg{i}"
+            if key not in npz.files:
+                raise UsageError(f"--inputs {path}: missing key {key} ('{v.name}', {v.type})")
+            try:
+                a = npz[key]
+            except (ValueError, OSError, EOFError) as e:
+                raise UsageError(f"--inputs {path}: cannot read {key} ({e})") from None
+            want = to_numpy(v.type.dtype)
+            if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
+                a = a.view(want)
+            out[key] = a
+        # result<i> keys are reference outputs that test data often ships alongside inputs.
+        extra = sorted(k for k in set(npz.files) - set(out) if not re.fullmatch(r"result\d+", k))
+    if extra:
+        raise UsageError(f"--inputs {path}: unexpected key {extra[0]} "
+                         f"(the program takes {len(program.inputs)} inputs)")
+    return out
+
+
+
+def run_guarded(prog: str, body: Callable[[], int], argv: list[str] | None) -> int:
+    """Runs a tool's main body: user errors -> one line + exit 1, bugs -> short message + 2."""
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the top-level guard
+        if is_user_error(e):
+            print(f"{prog}: error: {one_line(e)}", file=sys.stderr)
+            return 1
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: internal error: {type(e).__name__}: {one_line(e)} "
+              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        return 2
+
+
+def is_user_error(e: Exception) -> bool:
+    from xdsl.utils.exceptions import DiagnosticException
+
+    from mixpe.simulator.execute import SimulationError
+    from mixpe.simulator.hardware import HardwareError
+    from mixpe.simulator.program import ProgramError
+
+    if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, DiagnosticException)):
+        return True
+    if isinstance(e, OSError):  # unreadable/unwritable files
+        return True
+    # input validation in the simulator and kernels raises plain ValueError with a clear message
+    return type(e) is ValueError
+
+
+def one_line(e: Exception) -> str:
+    msg = str(e).strip() or type(e).__name__
+    if isinstance(e, OSError) and e.filename:
+        msg = f"{e.filename}: {e.strerror or msg}"
+    return " ".join(msg.split())

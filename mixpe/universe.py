@@ -3,7 +3,10 @@
 Stock `xdsl-opt` imports this module while it collects plugins, so the
 `linalg.matmul` correction (see `mixpe.dialects.linalg_compat`) is installed here:
 frontend IR with f16 x f16 -> f32 matmuls then parses with `xdsl-opt` too.
+Everything else is imported lazily, only when a tool asks for it.
 """
+
+from importlib import import_module
 
 from xdsl.universe import Universe
 
@@ -12,26 +15,27 @@ from mixpe.dialects import linalg_compat
 linalg_compat.install()
 
 
-def _mixpe_dialect():
-    from mixpe.dialects.mixpe import Mixpe
-
-    return Mixpe
+def _lazy(module: str, attr: str):
+    return lambda: getattr(import_module(module), attr)
 
 
-def _hoist_dequant():
-    from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
-
-    return MixpeHoistDequantPass
-
-
-def _raise():
-    from mixpe.transforms.mixpe_raise import MixpeRaisePass
-
-    return MixpeRaisePass
-
+# One row per registered object: name -> (module, attribute).
+DIALECTS = {"mixpe": ("mixpe.dialects.mixpe", "Mixpe")}
+PASSES = {
+    "mixpe-raise": ("mixpe.transforms.mixpe_raise", "MixpeRaisePass"),
+    "mixpe-hoist-dequant": ("mixpe.transforms.mixpe_hoist_dequant", "MixpeHoistDequantPass"),
+    "mixpe-lower-to-linalg": ("mixpe.transforms.mixpe_lower_to_linalg", "MixpeLowerToLinalgPass"),
+    "mixpe-shift-add": ("mixpe.transforms.mixpe_shift_add", "MixpeShiftAddPass"),
+    "mixpe-tile": ("mixpe.transforms.mixpe_tile", "MixpeTilePass"),
+    "mixpe-pipeline": ("mixpe.transforms.mixpe_pipeline", "MixpePipelinePass"),
+}
+TARGETS = {
+    "mixpe-sim": ("mixpe.backend.mixpe_sim", "MixpeSimTarget"),
+    "irdl": ("mixpe.backend.irdl", "IRDLTarget"),
+}
 
 MIXPE_UNIVERSE = Universe(
-    all_dialects={"mixpe": _mixpe_dialect},
-    all_passes={"mixpe-raise": _raise, "mixpe-hoist-dequant": _hoist_dequant},
-    all_targets={},
+    all_dialects={k: _lazy(*v) for k, v in DIALECTS.items()},
+    all_passes={k: _lazy(*v) for k, v in PASSES.items()},
+    all_targets={k: _lazy(*v) for k, v in TARGETS.items()},
 )

@@ -309,6 +309,17 @@ def _fused(spec: LinearSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def to_float(values: np.ndarray, elem: str) -> np.ndarray:
+    """`values` in the numpy dtype of MLIR float type `elem`; a clear error if that rounds."""
+    import ml_dtypes
+
+    dtype = {"f16": np.float16, "bf16": ml_dtypes.bfloat16, "f32": np.float32}[elem]
+    out = np.asarray(values).astype(dtype)
+    if not np.array_equal(out.astype(np.float64), np.asarray(values).astype(np.float64)):
+        raise ValueError(f"values do not convert exactly to {elem}")
+    return out
+
+
 def random_inputs(spec: LinearSpec, rng: np.random.Generator) -> list[np.ndarray]:
     """Valid inputs in signature order: weights in range, scales keeping |y| moderate."""
     import ml_dtypes

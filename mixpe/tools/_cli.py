@@ -38,6 +38,15 @@ def check_writable(path: str, flag: str) -> None:
         raise UsageError(f"{flag} {path}: directory {d} is not writable")
 
 
+def check_output_flags(args) -> None:
+    """Fail before any work if --outputs lacks --inputs or an output path is unwritable."""
+    if args.outputs and not args.inputs:
+        raise UsageError("--outputs needs --inputs (without inputs only costs are estimated)")
+    for flag in ("outputs", "report"):
+        if getattr(args, flag):
+            check_writable(getattr(args, flag), f"--{flag}")
+
+
 def write_atomic(path: str, write) -> None:
     """Call write(fileobj) on a temp file next to `path`, then rename it over `path`."""
     d = os.path.dirname(os.path.abspath(path))
@@ -130,13 +139,13 @@ def run_guarded(prog: str, body: Callable[[], int], argv: list[str] | None) -> i
 
 
 def is_user_error(e: Exception) -> bool:
-    from xdsl.utils.exceptions import DiagnosticException
+    from xdsl.utils.exceptions import DiagnosticException, ParseError
 
     from mixpe.simulator.execute import SimulationError
     from mixpe.simulator.hardware import HardwareError
     from mixpe.simulator.program import ProgramError
 
-    if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, DiagnosticException)):
+    if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, DiagnosticException, ParseError)):
         return True
     if isinstance(e, OSError):  # unreadable/unwritable files
         return True
@@ -145,6 +154,12 @@ def is_user_error(e: Exception) -> bool:
 
 
 def one_line(e: Exception) -> str:
+    from xdsl.utils.exceptions import ParseError
+
+    if isinstance(e, ParseError):  # file:line:col: message, not xDSL's caret drawing
+        from mixpe.diagnostics import parse_error_line
+
+        return parse_error_line(e)
     msg = str(e).strip() or type(e).__name__
     if isinstance(e, OSError) and e.filename:
         msg = f"{e.filename}: {e.strerror or msg}"

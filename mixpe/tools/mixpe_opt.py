@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from mixpe import __version__
@@ -70,6 +70,13 @@ class MixpeOptMain(xDSLOptMain):
             action="store_true",
             help="show Python tracebacks for internal errors",
         )
+        arg_parser.add_argument(
+            "--emit-irdl",
+            dest="target",
+            action="store_const",
+            const="irdl",
+            help="write the mixpe dialect as IRDL for `mlir-opt --irdl-file` (same as -t irdl)",
+        )
 
     def prepare_output(self) -> IO[str]:
         if self.args.output_file is None:
@@ -114,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except ParseError as e:
         return _fail(parse_error_line(e))
+    except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        where = lines[1].rsplit(":", 1)[-1] if len(lines) > 2 else "?"
+        return _fail(f"{PROG}: error: invalid pass pipeline at column {where}: {lines[-1]}"
+                     " (quote option values with '/' or spaces: hw=\"path.toml\")")
     except DiagnosticException as e:
         text = str(e).strip()
         first = text.splitlines()[0] if text else type(e).__name__

@@ -19,6 +19,7 @@ import numpy as np
 from mixpe.tools._cli import (
     Parser,
     UsageError,
+    check_output_flags,
     check_writable,
     load_inputs,
     run_guarded,
@@ -98,11 +99,7 @@ def _run_program(args) -> int:
 
     if not args.program:
         raise UsageError("give a PROGRAM, or --gemm M,N,K (see --help)")
-    if args.outputs and not args.inputs:
-        raise UsageError("--outputs needs --inputs (without inputs only costs are estimated)")
-    for flag in ("outputs", "report"):
-        if getattr(args, flag):
-            check_writable(getattr(args, flag), f"--{flag}")
+    check_output_flags(args)
     program = load_program(args.program)
     hw = _hardware(args.hw or default_hardware(program), args.array)
     inputs = load_inputs(args.inputs, program) if args.inputs else None

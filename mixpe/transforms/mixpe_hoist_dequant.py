@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from mixpe.diagnostics import remark
+from mixpe.diagnostics import inherit_location, remark
 from mixpe.dialects.mixpe import (
     ActGroupSumOp,
     DequantEpilogueOp,
@@ -92,6 +92,7 @@ class HoistDequant(RewritePattern):
         psum.result.name_hint = "psum"
         for sums_value in act_sums:
             sums_value.name_hint = "asum"
+        inherit_location(new_ops, op)
         rewriter.replace(op, new_ops, [epilogue.result])
 
 

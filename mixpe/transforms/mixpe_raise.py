@@ -25,19 +25,18 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
-from xdsl.ir import Attribute, Operation, OpResult, SSAValue
+from xdsl.ir import Operation, OpResult, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
-    op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
-from mixpe.diagnostics import remark
+from mixpe.diagnostics import inherit_location, remark
 from mixpe.dialects.mixpe import (
     MpGemmOp,
     Signedness,
@@ -50,7 +49,6 @@ from mixpe.dialects.mixpe import (
     ZeroPointModeAttr,
 )
 from mixpe.transforms._dequant_pattern import (
-    Const,
     Dequant,
     IntSource,
     Leaf,
@@ -315,6 +313,7 @@ def _materialize(view: View, rewriter: PatternRewriter, before: Operation) -> SS
             result_types=[result_type],
             properties={"reassociation": reassoc, "static_output_shape": DenseArrayBase.from_list(i64, shape)},
         )
+    inherit_location([new], before)
     rewriter.insert_op(new, InsertPoint.before(before))
     return new.result
 
@@ -405,6 +404,7 @@ class RaiseContraction(RewritePattern):
             },
         )
         old_operands = list(op.operands)
+        inherit_location([gemm], op)
         rewriter.replace(op, gemm)
         for value in old_operands:
             _erase_dead(value, rewriter)

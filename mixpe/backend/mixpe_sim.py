@@ -1,0 +1,439 @@
+"""`-t mixpe-sim`: emits a function as a simulator program (docs/program-format.md).
+
+Array work (mixpe psum ops, mpgemm, plain matmuls) becomes one instruction each,
+carrying the schedule `mixpe-tile` chose; everything else in the function
+(elementwise generics such as SiLU and truncf, reductions, reshapes, transposes,
+constants) becomes vector-unit instructions, so the program computes exactly what
+the module computes. Anything we cannot express is an error naming the op's
+location, never a silently different program.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func, linalg, tensor
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    IntegerType,
+    ModuleOp,
+    TensorType,
+)
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.target import Target
+
+from mixpe.diagnostics import format_diagnostic, op_location
+from mixpe.dialects import mixpe as mx
+from mixpe.simulator.program import ProgramBuilder, dumps
+
+# arith/math scalar op -> program elementwise op
+_ELEMENTWISE = {
+    "arith.addf": "add", "arith.addi": "add", "arith.subf": "sub", "arith.subi": "sub",
+    "arith.mulf": "mul", "arith.muli": "mul", "arith.divf": "div", "arith.divsi": "div",
+    "arith.remsi": "rem", "arith.remf": "rem", "arith.negf": "neg",
+    "arith.maximumf": "max", "arith.maxnumf": "max", "arith.maxsi": "max",
+    "arith.minimumf": "min", "arith.minnumf": "min", "arith.minsi": "min",
+    "math.exp": "exp", "math.log": "log", "math.sqrt": "sqrt", "math.rsqrt": "rsqrt",
+    "math.tanh": "tanh", "math.erf": "erf", "math.absf": "abs", "math.powf": "pow",
+    "math.floor": "floor", "math.ceil": "ceil", "math.roundeven": "roundeven",
+    "arith.extf": "extf", "arith.truncf": "truncf", "arith.sitofp": "sitofp",
+    "arith.uitofp": "uitofp", "arith.fptosi": "fptosi", "arith.fptoui": "fptoui",
+    "arith.extsi": "extsi", "arith.extui": "extui", "arith.trunci": "trunci",
+    "arith.cmpf": "cmp", "arith.cmpi": "cmp", "arith.select": "select",
+    "arith.andi": "and", "arith.ori": "or", "arith.xori": "xor", "arith.shli": "shl",
+    "arith.shrsi": "shrsi", "arith.shrui": "shrui",
+}  # fmt: skip
+_REDUCE = {"arith.addf": "add", "arith.addi": "add", "arith.mulf": "mul", "arith.maximumf": "max",
+           "arith.maxnumf": "max", "arith.minimumf": "min", "arith.minnumf": "min"}
+_CMPF = ["false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true"]
+_CMPI = ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"]
+
+
+class BackendError(DiagnosticException):
+    """An op the program format cannot express; the message is a located one-liner."""
+
+
+def _fail(op: Operation, message: str) -> BackendError:
+    return BackendError(format_diagnostic("error", f"mixpe-sim backend: {message}", op))
+
+
+def dtype(t: Attribute) -> str:
+    """MLIR element type -> program dtype name (signless integers are read as signed)."""
+    if isinstance(t, TensorType):
+        t = t.get_element_type()
+    if isinstance(t, IntegerType):
+        return f"i{t.width.data}"
+    if isinstance(t, AnyFloat):
+        return str(t)
+    raise ValueError(f"unsupported element type {t}")
+
+
+def _shape(v: SSAValue, op: Operation) -> list[int]:
+    if not isinstance(v.type, TensorType):
+        raise _fail(op, f"value of type {v.type} is not a tensor")
+    shape = list(v.type.get_shape())
+    if any(d < 0 for d in shape):
+        raise _fail(op, "dynamic shapes cannot be simulated; give the function static shapes")
+    return shape
+
+
+def _unsigned_storage(module: ModuleOp) -> set[SSAValue]:
+    """Values that mixpe ops read as *unsigned* integers: 8-bit unsigned weights in i8
+    storage must be declared `ui8` in the program, or their values would change."""
+    out: set[SSAValue] = set()
+    for op in module.walk():
+        if isinstance(op, mx.MpGemmOp | mx.GroupPsumOp | mx.BitplanesOp) and op.signedness.data == mx.Signedness.UNSIGNED:
+            out.add(op.weights)
+            if isinstance(op, mx.MpGemmOp) and op.zeros is not None:
+                out.add(op.zeros)
+        if isinstance(op, mx.DequantEpilogueOp) and op.zero_signedness is not None and op.zeros is not None:
+            if op.zero_signedness.data == mx.Signedness.UNSIGNED:
+                out.add(op.zeros)
+    return out
+
+
+@dataclass
+class Emitter:
+    """Walks one function in order, naming values `arg<i>` and `t<n>` deterministically."""
+
+    fn: func.FuncOp
+    unsigned: set[SSAValue]
+    b: ProgramBuilder = field(init=False)
+    names: dict[SSAValue, str] = field(default_factory=dict)
+    counter: int = 0
+
+    def __post_init__(self):
+        self.b = ProgramBuilder(self.fn.sym_name.data)
+
+    # -- values -------------------------------------------------------------------------
+
+    def name(self, v: SSAValue, op: Operation) -> str:
+        if v not in self.names:
+            raise _fail(op, "uses a value the program does not define (an unsupported producer?)")
+        return self.names[v]
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def emit(self, op: Operation, kind: str, args: list[str], results: list[tuple[list[int], str]],
+             /, schedule=None, **attrs) -> list[str]:
+        res = [(self.fresh(), shape, dt) for shape, dt in results]
+        return self.b.op(kind, args, res, loc=op_location(op), schedule=schedule, **attrs)
+
+    def define(self, op: Operation, kind: str, args: list[str], /, schedule=None, **attrs) -> None:
+        names = self.emit(
+            op, kind, args, [(_shape(r, op), self._dtype(r)) for r in op.results], schedule, **attrs
+        )
+        for r, n in zip(op.results, names):
+            self.names[r] = n
+
+    def _dtype(self, v: SSAValue) -> str:
+        """Function inputs read as unsigned weights are declared `ui*` so that 8-bit values
+        >= 128 bind exactly; computed values keep their signless type (an unsigned 8-bit
+        weight >= 128 computed in the function is then a clear range error at run time)."""
+        d = dtype(v.type)
+        is_input = isinstance(v, BlockArgument) and v.owner is self.fn.body.block
+        return "u" + d if is_input and v in self.unsigned and d.startswith("i") else d
+
+    # -- driver -------------------------------------------------------------------------
+
+    def run(self) -> ProgramBuilder:
+        block = self.fn.body.block
+        for i, arg in enumerate(block.args):
+            self.names[arg] = self.b.input(f"arg{i}", _shape(arg, self.fn), self._dtype(arg))
+        for op in block.ops:
+            handler = _HANDLERS.get(type(op))
+            if handler is None:
+                raise _fail(op, f"'{op.name}' cannot be expressed in a simulator program")
+            handler(self, op)
+        return self.b
+
+    # -- mixpe --------------------------------------------------------------------------
+
+    def _schedule(self, op, pe: str) -> dict:
+        sched: dict = {"pe": pe}
+        s = op.properties.get("schedule")
+        if s is not None:
+            sched.update(tile=list(s.tile_shape), dataflow=s.dataflow.data.value, order=s.order.data)
+        return sched
+
+    def _weight_attrs(self, op) -> dict:
+        return dict(group_size=op.g, weight_bits=op.bits, signed=op.is_signed, layout=op.layout.data.value)
+
+    def mpgemm(self, op: mx.MpGemmOp):
+        args = [self.name(v, op) for v in (op.x, op.weights, op.scales, *([op.zeros] if op.zeros else []))]
+        self.define(op, "mpgemm", args, self._schedule(op, "pow2" if op.is_pow2 else "mac"),
+                    zp_mode=op.zp_mode.data.value, acc=_acc(op.acc_type), **self._weight_attrs(op))
+
+    def group_psum(self, op: mx.GroupPsumOp):
+        args = [self.name(op.x, op), self.name(op.weights, op)]
+        self.define(op, "group_psum", args, self._schedule(op, "pow2" if op.is_pow2 else "mac"),
+                    acc=_acc(op.result.type.get_element_type()), **self._weight_attrs(op))
+
+    def act_group_sum(self, op: mx.ActGroupSumOp):
+        self.define(op, "act_group_sum", [self.name(op.x, op)], group_size=op.group_size.value.data,
+                    acc=_acc(op.result.type.get_element_type()))
+
+    def epilogue(self, op: mx.DequantEpilogueOp):
+        vals = [op.psums, *([op.act_sums] if op.act_sums else []), op.scales, *([op.zeros] if op.zeros else [])]
+        self.define(op, "dequant_epilogue", [self.name(v, op) for v in vals],
+                    zp_mode=op.zp_mode.data.value, layout=op.layout.data.value)
+
+    def bitplanes(self, op: mx.BitplanesOp):
+        self.define(op, "bitplanes", [self.name(op.weights, op)], weight_bits=op.weight_bits.value.data,
+                    signed=op.signedness.data == mx.Signedness.SIGNED, layout=op.layout.data.value)
+
+    def bitplane_psum(self, op: mx.BitplanePsumOp):
+        coeffs = op.coefficients.get_values()
+        shifts = [abs(c).bit_length() - 1 for c in coeffs]
+        negative = [s for c, s in zip(coeffs, shifts) if c < 0]
+        if len(negative) > 1 or (negative and negative[0] != max(shifts)):
+            raise _fail(op, "only the most significant plane may be negative (two's complement)")
+        attrs = dict(group_size=op.group_size.value.data, signed=bool(negative), shifts=shifts,
+                     acc=_acc(op.result.type.get_element_type()), weight_bits=max(shifts, default=0) + 1)
+        self.define(op, "bitplane_psum", [self.name(op.x, op), self.name(op.planes, op)],
+                    self._schedule(op, "bitplane"), **attrs)
+
+    def pow2_split(self, op: mx.Pow2SplitOp):
+        names = self.emit(op, "pow2_split", [self.name(op.weights, op)],
+                          [(_shape(op.sign, op), "i1"), (_shape(op.shift, op), "ui8")],
+                          weight_bits=op.weight_bits.value.data, layout=op.layout.data.value)
+        self.names[op.sign], self.names[op.shift] = names
+        self.pow2_bits = op.weight_bits.value.data
+
+    def shift_psum(self, op: mx.ShiftPsumOp):
+        args = [self.name(v, op) for v in (op.x, op.sign, op.shift)]
+        owner = op.sign.owner
+        extra = {"weight_bits": owner.weight_bits.value.data} if isinstance(owner, mx.Pow2SplitOp) else {}
+        self.define(op, "shift_psum", args, self._schedule(op, "pow2"), group_size=op.group_size.value.data,
+                    acc=_acc(op.result.type.get_element_type()), **extra)
+
+    # -- upstream ops -------------------------------------------------------------------
+
+    def constant(self, op: arith.ConstantOp):
+        if not isinstance(op.result.type, TensorType):
+            return  # scalars are folded into fills and generic bodies where they are used
+        from mixpe.interp.evaluate import constant_value
+
+        value = constant_value(op)
+        flat = np.ascontiguousarray(value)
+        if flat.size and (flat == flat.flat[0]).all():
+            attrs = {"value": flat.flat[0].item()}
+        else:
+            store = flat.astype(np.uint8) if flat.dtype == bool else flat
+            attrs = {"base64": base64.b64encode(store.astype(store.dtype.newbyteorder("<")).tobytes()).decode()}
+        self.define(op, "constant", [], **attrs)
+
+    def empty(self, op: tensor.EmptyOp):
+        pass  # only ever an `outs` placeholder; a read of it is caught where it happens
+
+    def reshape(self, op: Operation):
+        self.define(op, "reshape", [self.name(op.operands[0], op)])
+
+    def concat(self, op: tensor.ConcatOp):
+        self.define(op, "concat", [self.name(v, op) for v in op.inputs], dim=op.dim.value.data)
+
+    def transpose(self, op: linalg.TransposeOp):
+        self.define(op, "transpose", [self.name(op.inputs[0], op)], perm=list(op.permutation.get_values()))
+
+    def fill(self, op: linalg.FillOp):
+        self.define(op, "fill", [], value=_scalar(op.inputs[0], op))
+
+    def matmul(self, op: linalg.MatmulOp):
+        maps = [m.data for m in op.indexing_maps.data]
+        default = [m.data for m in type(op).get_irdl_definition().properties["indexing_maps"].default_value.data]
+        if maps == default:
+            layout = "kn"
+        elif str(maps[1]) == "(d0, d1, d2) -> (d1, d2)" and maps[0] == default[0] and maps[2] == default[2]:
+            layout = "nk"
+        else:
+            raise _fail(op, "linalg.matmul with these indexing maps is not supported")
+        a, b = (self.name(v, op) for v in op.inputs)
+        names = self.emit(op, "matmul", [a, b], [(_shape(op.results[0], op), self._dtype(op.results[0]))], layout=layout)
+        self._accumulate(op, names[0])
+
+    def _accumulate(self, op: Operation, product: str) -> None:
+        """Named contractions add into their init: skip the add when the init is a zero fill."""
+        init = op.outputs[0]
+        owner = init.owner
+        if isinstance(owner, linalg.FillOp) and _scalar(owner.inputs[0], owner) == 0:
+            self.names[op.results[0]] = product
+            return
+        shape, dt = _shape(op.results[0], op), self._dtype(op.results[0])
+        (total,) = self.emit(op, "elementwise", [self.name(init, op), product], [(shape, dt)], op="add")
+        self.names[op.results[0]] = total
+
+    def generic(self, op: linalg.GenericOp):
+        iters = [str(i.data) for i in op.iterator_types.data]
+        if "reduction" in iters:
+            return self._reduction(op, iters)
+        if len(op.results) != 1:
+            raise _fail(op, "elementwise generics with several results are not supported")
+        out_map = op.indexing_maps.data[len(op.inputs)].data
+        if [r.position if isinstance(r, AffineDimExpr) else None for r in out_map.results] != list(range(len(iters))):
+            raise _fail(op, "elementwise generic whose output map is not the identity")
+        shape = _shape(op.results[0], op)
+        env: dict[SSAValue, str] = {}
+        block = op.body.block
+        for i, (operand, arg) in enumerate(zip(op.inputs, block.args)):
+            if arg.uses:
+                env[arg] = self._broadcastable(op, operand, op.indexing_maps.data[i].data, shape)
+        out_arg = block.args[len(op.inputs)]
+        if out_arg.uses:
+            env[out_arg] = self.name(op.outputs[0], op)
+        for body_op in block.ops:
+            if isinstance(body_op, linalg.YieldOp):
+                self.names[op.results[0]] = env[body_op.operands[0]]
+                return
+            if isinstance(body_op, arith.ConstantOp):
+                (env[body_op.result],) = self.emit(body_op, "constant", [], [([], dtype(body_op.result.type))],
+                                                   value=_scalar(body_op.result, body_op))
+                continue
+            kind = _ELEMENTWISE.get(body_op.name)
+            if kind is None:
+                raise _fail(body_op, f"'{body_op.name}' has no vector-unit equivalent")
+            attrs = {}
+            if kind == "cmp":
+                table = _CMPF if body_op.name == "arith.cmpf" else _CMPI
+                attrs["predicate"] = table[body_op.predicate.value.data]
+            args = [env[a] if a in env else self._outer(body_op, a) for a in body_op.operands]
+            (env[body_op.results[0]],) = self.emit(body_op, "elementwise", args,
+                                                   [(shape, dtype(body_op.results[0].type))], op=kind, **attrs)
+        raise _fail(op, "generic body without a yield")
+
+    def _outer(self, op: Operation, value: SSAValue) -> str:
+        """A scalar captured from outside the body: only constants have a program equivalent."""
+        if value in self.names:
+            return self.names[value]
+        owner = value.owner
+        if not isinstance(owner, arith.ConstantOp):
+            raise _fail(op, "generic bodies may only use their own arguments and scalar constants")
+        (self.names[value],) = self.emit(owner, "constant", [], [([], dtype(value.type))], value=_scalar(value, owner))
+        return self.names[value]
+
+    def _broadcastable(self, op: Operation, operand: SSAValue, amap, shape: list[int]) -> str:
+        """An input read through a projected map, laid out to numpy-broadcast over `shape`."""
+        name = self.name(operand, op)
+        src = _shape(operand, op)
+        dims: list[int] = []
+        keep: list[int] = []
+        for axis, r in enumerate(amap.results):
+            if isinstance(r, AffineDimExpr):
+                dims.append(r.position)
+                keep.append(axis)
+            elif isinstance(r, AffineConstantExpr) and r.value == 0 and src[axis] == 1:
+                continue  # a broadcast unit dimension
+            else:
+                raise _fail(op, f"indexing map {amap} is not a projection with unit broadcasts")
+        if len(set(dims)) != len(dims):
+            raise _fail(op, f"indexing map {amap} repeats a loop")
+        dt = self._dtype(operand)
+        order = sorted(range(len(dims)), key=lambda i: dims[i])
+        cur_shape = [src[a] for a in keep]
+        if len(keep) != len(src):
+            (name,) = self.emit(op, "reshape", [name], [(cur_shape, dt)])
+        if order != list(range(len(dims))):
+            cur_shape = [cur_shape[i] for i in order]
+            (name,) = self.emit(op, "transpose", [name], [(cur_shape, dt)], perm=order)
+        sorted_dims = sorted(dims)
+        full = [shape[d] if d in sorted_dims else 1 for d in range(len(shape))]
+        if full != cur_shape:
+            (name,) = self.emit(op, "reshape", [name], [(full, dt)])
+        return name
+
+    def _reduction(self, op: linalg.GenericOp, iters: list[str]):
+        """`out = combine(in, out)` over reduction loops, init a neutral fill."""
+        block = op.body.block
+        ops = list(block.ops)
+        if len(op.inputs) != 1 or len(ops) != 2 or ops[0].name not in _REDUCE or len(op.results) != 1:
+            raise _fail(op, "only single-input reductions (add/mul/max/min) run on the vector unit; "
+                            "contractions must be raised to mixpe first")
+        in_map = op.indexing_maps.data[0].data
+        if [r.position if isinstance(r, AffineDimExpr) else None for r in in_map.results] != list(range(len(iters))):
+            raise _fail(op, "reduction input map is not the identity")
+        kind = _REDUCE[ops[0].name]
+        reduced = [d for d, it in enumerate(iters) if it == "reduction"]
+        names = self.emit(op, "reduce", [self.name(op.inputs[0], op)],
+                          [(_shape(op.results[0], op), self._dtype(op.results[0]))], kind=kind, dims=reduced)
+        init = op.outputs[0].owner
+        neutral = {"add": 0, "mul": 1}.get(kind)
+        if isinstance(init, linalg.FillOp) and (neutral is None or _scalar(init.inputs[0], init) == neutral) and kind in ("add", "mul"):
+            self.names[op.results[0]] = names[0]
+            return
+        raise _fail(op, "reductions must start from a neutral linalg.fill (0 for add, 1 for mul)")
+
+    def ret(self, op: func.ReturnOp):
+        for v in op.arguments:
+            self.b.output(self.name(v, op))
+
+
+def _scalar(v: SSAValue, op: Operation) -> float | int:
+    owner = v.owner
+    if isinstance(owner, arith.ConstantOp):
+        return owner.value.value.data
+    raise _fail(op, "the fill value must be an arith.constant")
+
+
+def _acc(t: Attribute) -> str:
+    return "i32" if isinstance(t, IntegerType) else "f32"
+
+
+_HANDLERS = {
+    mx.MpGemmOp: Emitter.mpgemm,
+    mx.GroupPsumOp: Emitter.group_psum,
+    mx.ActGroupSumOp: Emitter.act_group_sum,
+    mx.DequantEpilogueOp: Emitter.epilogue,
+    mx.BitplanesOp: Emitter.bitplanes,
+    mx.BitplanePsumOp: Emitter.bitplane_psum,
+    mx.Pow2SplitOp: Emitter.pow2_split,
+    mx.ShiftPsumOp: Emitter.shift_psum,
+    arith.ConstantOp: Emitter.constant,
+    tensor.EmptyOp: Emitter.empty,
+    tensor.ExpandShapeOp: Emitter.reshape,
+    tensor.CollapseShapeOp: Emitter.reshape,
+    linalg.TransposeOp: Emitter.transpose,
+    tensor.ConcatOp: Emitter.concat,
+    linalg.FillOp: Emitter.fill,
+    linalg.MatmulOp: Emitter.matmul,
+    linalg.GenericOp: Emitter.generic,
+    func.ReturnOp: Emitter.ret,
+}
+
+
+def emit_program(module: ModuleOp, entry: str | None = None) -> dict:
+    """The program of `entry` (default: the module's only function with a body)."""
+    funcs = [op for op in module.walk() if isinstance(op, func.FuncOp) and op.body.blocks]
+    if entry is not None:
+        funcs = [f for f in funcs if f.sym_name.data == entry]
+        if not funcs:
+            raise BackendError(f"error: mixpe-sim backend: no function @{entry} in the module")
+    elif len(funcs) != 1:
+        names = ", ".join("@" + f.sym_name.data for f in funcs)
+        raise BackendError(f"error: mixpe-sim backend: choose a function with -t 'mixpe-sim{{entry=NAME}}' ({names})")
+    return Emitter(funcs[0], _unsigned_storage(module)).run().to_dict()
+
+
+@dataclass(frozen=True)
+class MixpeSimTarget(Target):
+    """xDSL target printing the simulator program of one function as JSON."""
+
+    name = "mixpe-sim"
+
+    entry: str | None = None
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        from mixpe.simulator.program import ProgramError, parse_program
+
+        program = emit_program(module, self.entry)
+        try:
+            parse_program(program)  # never hand out a program the simulator would refuse
+        except ProgramError as e:
+            raise BackendError(f"error: mixpe-sim backend produced an invalid program: {e}") from e
+        output.write(dumps(program))

@@ -1,0 +1,62 @@
+"""Compile-and-simulate in one call: what `mixpe-run`, `mixpe-eval` and tests share.
+
+Everything goes through the same pieces a user would chain by hand
+(`mixpe-opt -p mixpe-pipeline -t mixpe-sim`, then `mixpe-sim`), so numbers from the
+Python API and from the command line cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ModuleOp
+
+from mixpe.context import mixpe_context
+from mixpe.diagnostics import LocatingParser
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    hw: str | None = None
+    weight_bits: int | None = None
+    dataflow: str | None = None
+    detect_pow2: bool = False
+
+    def pipeline(self):
+        from mixpe.transforms.mixpe_pipeline import MixpePipelinePass
+
+        return MixpePipelinePass(
+            hw=self.hw, weight_bits=self.weight_bits, dataflow=self.dataflow, detect_pow2=self.detect_pow2
+        )
+
+
+def parse(text: str, filename: str = "<input>") -> ModuleOp:
+    """Parses and verifies, with op locations recorded for diagnostics."""
+    from mixpe.diagnostics import verify_located
+
+    module = LocatingParser(mixpe_context(), text, filename).parse_module()
+    verify_located(module)
+    return module
+
+
+def compile_module(module: ModuleOp, options: CompileOptions = CompileOptions()) -> ModuleOp:
+    """Runs `mixpe-pipeline` in place and re-verifies: a pass bug must not reach the backend."""
+    from mixpe.diagnostics import verify_located
+
+    options.pipeline().apply(mixpe_context(), module)
+    verify_located(module)
+    return module
+
+
+def to_program(module: ModuleOp, entry: str | None = None) -> dict:
+    from mixpe.backend.mixpe_sim import emit_program
+    from mixpe.simulator.program import parse_program
+
+    program = emit_program(module, entry)
+    parse_program(program)
+    return program
+
+
+def compile_to_program(text: str, options: CompileOptions = CompileOptions(), *,
+                       entry: str | None = None, filename: str = "<input>") -> dict:
+    return to_program(compile_module(parse(text, filename), options), entry)

@@ -1,0 +1,44 @@
+"""`mixpe-pipeline{hw=NAME weight-bits=N dataflow=os|ws}`: the whole compiler in one pass.
+
+raise -> hoist-dequant -> shift-add -> tile: frontend linalg in, scheduled shift&add
+mixpe ops out, ready for `-t mixpe-sim`. One composite keeps command lines short and
+makes `mixpe-run` and `mixpe-eval` compile exactly what a user's `mixpe-opt` would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
+from mixpe.transforms.mixpe_raise import MixpeRaisePass
+from mixpe.transforms.mixpe_shift_add import MixpeShiftAddPass
+from mixpe.transforms.mixpe_tile import MixpeTilePass
+
+
+@dataclass(frozen=True)
+class MixpePipelinePass(ModulePass):
+    """Options go to the stage that owns them: `weight-bits` to raise, `hw` and
+    `dataflow` to tile, `detect-pow2` to shift-add."""
+
+    name = "mixpe-pipeline"
+
+    hw: str | None = None
+    weight_bits: int | None = None
+    dataflow: str | None = None
+    detect_pow2: bool = False
+
+    def stages(self) -> list[ModulePass]:
+        return [
+            MixpeRaisePass(weight_bits=self.weight_bits),
+            MixpeHoistDequantPass(),
+            MixpeShiftAddPass(detect_pow2=self.detect_pow2),
+            MixpeTilePass(hw=self.hw, dataflow=self.dataflow),
+        ]
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for stage in self.stages():
+            stage.apply(ctx, op)

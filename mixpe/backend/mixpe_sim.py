@@ -75,8 +75,10 @@ def dtype(t: Attribute) -> str:
 
 
 def _shape(v: SSAValue, op: Operation) -> list[int]:
+    if isinstance(v.type, IntegerType | AnyFloat):
+        return []  # a scalar is a rank-0 value in the program
     if not isinstance(v.type, TensorType):
-        raise _fail(op, f"value of type {v.type} is not a tensor")
+        raise _fail(op, f"value of type {v.type} is neither a tensor nor a scalar")
     shape = list(v.type.get_shape())
     if any(d < 0 for d in shape):
         raise _fail(op, "dynamic shapes cannot be simulated; give the function static shapes")
@@ -244,7 +246,11 @@ class Emitter:
         self.define(op, "transpose", [self.name(op.inputs[0], op)], perm=list(op.permutation.get_values()))
 
     def fill(self, op: linalg.FillOp):
-        self.define(op, "fill", [], value=_scalar(op.inputs[0], op))
+        value = op.inputs[0]
+        if isinstance(value.owner, arith.ConstantOp):
+            self.define(op, "fill", [], value=_scalar(value, op))
+        else:  # a runtime scalar (e.g. a zero point argument) broadcast to the tensor
+            self.define(op, "broadcast", [self.name(value, op)])
 
     def matmul(self, op: linalg.MatmulOp):
         maps = [m.data for m in op.indexing_maps.data]

@@ -29,9 +29,11 @@ from xdsl.ir import Operation, OpResult, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
+    op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import is_trivially_dead
@@ -410,6 +412,65 @@ class RaiseContraction(RewritePattern):
             _erase_dead(value, rewriter)
 
 
+class RaiseQuantizedMatmul(RewritePattern):
+    """W8A8 `linalg.quantized_matmul` (i8 x i8 -> i32 with scalar zero points) as a
+    per-channel mpgemm: P - z_w·A with unit scales, exact in the f64 epilogue, then
+    converted back to i32. An activation zero point other than 0 would need weight column
+    sums, which mixpe's epilogue does not have: declined."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: linalg.QuantizedMatmulOp, rewriter: PatternRewriter) -> None:
+        from xdsl.builder import ImplicitBuilder
+        from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, f64
+
+        from mixpe.transforms import _linalg_build as lb
+
+        try:
+            x, w, x_zp, w_zp = op.inputs
+            out = op.outputs[0]
+            if _scalar_constant(x_zp) != 0:
+                raise Unsupported("the activation zero point is not the constant 0 "
+                                  "(only weight zero points have an epilogue term)")
+            if not _is_zero_init(out):
+                raise Unsupported("the accumulator does not start at zero (a bias or running sum in the init)")
+            if any(lb.elem(v) != IntegerType(8) for v in (x, w)) or lb.elem(out) != IntegerType(32):
+                raise Unsupported("only i8 x i8 -> i32 quantized matmuls are raised")
+            m, k = x.type.get_shape()
+            n = w.type.get_shape()[1]
+            if k < 0:
+                raise Unsupported("the reduction size is dynamic")
+        except Unsupported as e:
+            remark(NAME, op, f"not raised: {e}")
+            return
+        with ImplicitBuilder(rewriter):
+            scales = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(f64, [1, n]), [1.0])).result
+            zeros = linalg.FillOp([w_zp], [lb.empty([1, n], w_zp.type)], [TensorType(w_zp.type, [1, n])]).results[0]
+            gemm = MpGemmOp.build(
+                operands=[x, w, scales, [zeros]],
+                result_types=[TensorType(f64, [m, n])],
+                properties={
+                    "group_size": IntegerAttr(k, i64), "weight_bits": IntegerAttr(8, i64),
+                    "signedness": SignednessAttr(Signedness.SIGNED),
+                    "weight_format": WeightFormatAttr(WeightFormat.INT),
+                    "layout": WeightLayoutAttr(WeightLayout.KN),
+                    "zp_mode": ZeroPointModeAttr(ZeroPointMode.ORIGINAL), "acc_type": IntegerType(32),
+                },
+            )
+            y = lb.map_elements(gemm.result, IntegerType(32), lambda v: arith.FPToSIOp(v, IntegerType(32)).result)
+        inherit_location([gemm], op)
+        old = list(op.operands)
+        rewriter.replace(op, [], [y])
+        for value in old:
+            _erase_dead(value, rewriter)
+
+
+def _scalar_constant(value: SSAValue) -> int | float | None:
+    owner = value.owner if isinstance(value, OpResult) else None
+    if isinstance(owner, arith.ConstantOp) and hasattr(owner.value, "value"):
+        return owner.value.value.data
+    return None
+
+
 @dataclass(frozen=True)
 class MixpeRaisePass(ModulePass):
     """Raises dequantize-then-matmul to `mixpe.mpgemm`.
@@ -423,4 +484,5 @@ class MixpeRaisePass(ModulePass):
     weight_bits: int | None = None
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(RaiseContraction(self.weight_bits), apply_recursively=False).rewrite_module(op)
+        patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits), RaiseQuantizedMatmul()])
+        PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(op)

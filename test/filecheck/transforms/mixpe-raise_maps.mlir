@@ -115,3 +115,21 @@ func.func @int8_activations(%x: tensor<3x64xi8>, %q: tensor<64x8xi8>, %s: tensor
   } -> tensor<3x8xf32>
   func.return %r : tensor<3x8xf32>
 }
+
+// -----
+
+// W8A8 linalg.quantized_matmul with a weight zero point: a per-channel (g = K) mpgemm with
+// unit f64 scales (exact), converted back to the i32 result.
+// CHECK-LABEL: func.func @w8a8_quantized_matmul
+// CHECK:         %[[S:.*]] = arith.constant dense<1.000000e+00> : tensor<1x8xf64>
+// CHECK:         %[[Z:.*]] = linalg.fill ins(%zw : i32)
+// CHECK:         %[[Y:.*]] = mixpe.mpgemm %x, %w scales(%[[S]]) zeros(%[[Z]]) group 64 bits 8 signed format int layout kn zp original acc i32 : {{.*}} -> tensor<4x8xf64>
+// CHECK:         arith.fptosi %{{.*}} : f64 to i32
+// CHECK-NOT:     linalg.quantized_matmul
+func.func @w8a8_quantized_matmul(%x: tensor<4x64xi8>, %w: tensor<64x8xi8>, %zw: i32) -> tensor<4x8xi32> {
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x8xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x8xi32>) -> tensor<4x8xi32>
+  %y = linalg.quantized_matmul ins(%x, %w, %c0, %zw : tensor<4x64xi8>, tensor<64x8xi8>, i32, i32) outs(%f : tensor<4x8xi32>) -> tensor<4x8xi32>
+  func.return %y : tensor<4x8xi32>
+}

@@ -103,3 +103,18 @@ func.func @batched(%x: tensor<2x4x8xf32>, %w: tensor<2x8x4xf32>, %o: tensor<2x4x
   } -> tensor<2x4x4xf32>
   func.return %r : tensor<2x4x4xf32>
 }
+
+// -----
+
+// W8A8 with an activation zero point: its term needs weight column sums, which the
+// mixpe epilogue has no operand for.
+// CHECK: remark: [mixpe-raise] not raised: the activation zero point is not the constant 0 (only weight zero points have an epilogue term)
+// CHECK-LABEL: func.func @quantized_matmul_activation_zero_point
+// CHECK: linalg.quantized_matmul
+func.func @quantized_matmul_activation_zero_point(%x: tensor<4x64xi8>, %w: tensor<64x8xi8>, %zx: i32, %zw: i32) -> tensor<4x8xi32> {
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x8xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x8xi32>) -> tensor<4x8xi32>
+  %y = linalg.quantized_matmul ins(%x, %w, %zx, %zw : tensor<4x64xi8>, tensor<64x8xi8>, i32, i32) outs(%f : tensor<4x8xi32>) -> tensor<4x8xi32>
+  func.return %y : tensor<4x8xi32>
+}

@@ -149,3 +149,27 @@ def test_emitted_layer_raises_and_matches_float64(tmp_path, tensors, fmt, act):
     ref = x.astype(np.float64) @ w
     bound = (2.0**-11 if act == "f16" else 2.0**-20) * np.abs(x.astype(np.float64)) @ np.abs(w) + 1e-12
     assert np.all(np.abs(y - ref) <= 2 * bound)
+
+
+@pytest.mark.parametrize("fmt", ["gptq", "awq"])
+def test_checkpoint_layer_compiles_and_simulates(tmp_path, tensors, fmt):
+    """The front door end to end: safetensors -> frontend IR -> mixpe-pipeline -> simulator."""
+    from mixpe import driver
+    from mixpe.simulator.execute import run_program
+    from mixpe.simulator.program import parse_program
+
+    q, z, s = tensors
+    if fmt == "gptq":
+        path = _save(tmp_path, fmt, qweight=pack_gptq_rows(q), qzeros=pack_cols(z - 1), scales=s)
+    else:
+        path = _save(tmp_path, fmt, qweight=pack_cols(q, AWQ), qzeros=pack_cols(z, AWQ), scales=s)
+    layer = read_linear(path, "model.layers.0.mlp.down_proj")
+    text, weights = emit_linear(layer, m=4, act="f16")
+    program = parse_program(driver.compile_to_program(text, driver.CompileOptions(weight_bits=layer.bits)))
+    assert any(i.op == "bitplane_psum" for i in program.instructions)
+    x = np.random.default_rng(3).standard_normal((4, K)).astype(np.float16)
+    result = run_program(program, None, [x, *weights])
+    y = result.outputs["result0"].astype(np.float64)
+    ref = x.astype(np.float64) @ layer.dequantize()
+    # mixpe's documented bound (docs/numerics.md) with the final f16 rounding dominating.
+    assert np.all(np.abs(y - ref) <= 2.0**-10 * np.abs(ref) + 2.0**-20 * np.abs(x.astype(np.float64)) @ np.abs(layer.dequantize()) + 2.0**-24)

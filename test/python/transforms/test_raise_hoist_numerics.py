@@ -127,3 +127,27 @@ def test_torch_inputs_raised_match_torch(name):
     ref = data["result0"].astype(np.float64)
     tol = {np.dtype(np.float16): 2.0**-9, np.dtype(np.float32): 2.0**-16}.get(np.dtype(y.dtype), 2.0**-6)
     np.testing.assert_allclose(y.astype(np.float64), ref, rtol=0, atol=tol * (np.abs(ref).max() + 1e-3) * 4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 6), k=st.sampled_from([16, 64, 256]), n=st.integers(1, 12), zw=st.integers(-128, 127),
+       seed=st.integers(0, 2**32 - 1))
+def test_quantized_matmul_raise_is_bit_exact(m, k, n, zw, seed):
+    """W8A8 `linalg.quantized_matmul` -> mpgemm -> hoisted: the same i32 numbers."""
+    text = f"""
+    func.func @main(%x: tensor<{m}x{k}xi8>, %w: tensor<{k}x{n}xi8>, %zw: i32) -> tensor<{m}x{n}xi32> {{
+      %c0 = arith.constant 0 : i32
+      %e = tensor.empty() : tensor<{m}x{n}xi32>
+      %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+      %y = linalg.quantized_matmul ins(%x, %w, %c0, %zw : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>, i32, i32) outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+      func.return %y : tensor<{m}x{n}xi32>
+    }}"""
+    rng = np.random.default_rng(seed)
+    args = [rng.integers(-128, 128, (m, k)).astype(np.int8), rng.integers(-128, 128, (k, n)).astype(np.int8), np.int32(zw)]
+    _, y0 = run(text, args, [])
+    raised, y1 = run(text, args, [MixpeRaisePass()])
+    assert "mixpe.mpgemm" in str(raised)
+    _, y2 = run(text, args, [MixpeRaisePass(), MixpeHoistDequantPass()])
+    want = (args[0].astype(np.int64) @ (args[1].astype(np.int64) - zw)).astype(np.int32)
+    for y in (y0, y1, y2):
+        np.testing.assert_array_equal(y, want)

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import linear_specs
+
 from mixpe import driver
 from mixpe.frontend.linalg_emit import LinearSpec, emit, random_inputs
 from mixpe.interp import mixpe_ops
@@ -31,18 +33,8 @@ def simulate(program: dict, args, hw=None):
     return result.outputs["result0"], result
 
 
-@st.composite
-def specs(draw):
-    style = draw(st.sampled_from(["torch", "fused", "generic"]))
-    act = draw(st.sampled_from(["f16", "bf16", "f32"] + ([] if style == "torch" else ["i8"])))
-    group = draw(st.sampled_from([32, 64, 128]))
-    zp = draw(st.sampled_from(["original", "rescale", "symmetric"]))
-    bits = draw(st.sampled_from([2, 3, 4, 8]))
-    return LinearSpec(
-        m=draw(st.integers(1, 8)), k=group * draw(st.integers(1, 3)), n=draw(st.integers(1, 24)),
-        group=group, bits=bits, signed=draw(st.booleans()) if zp == "symmetric" or bits == 8 else False,
-        zp_mode=zp, layout=draw(st.sampled_from(["kn", "nk"])), act=act, style=style,
-    )
+def specs():
+    return linear_specs(groups=(32, 64, 128), max_m=8, max_n=24)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -63,6 +63,13 @@ def _save(tmp_path, name, **tensors):
     return path
 
 
+def _save_layer(tmp_path, fmt, q, z, s):
+    """The layer in GPTQ v1 (zeros stored minus one) or AWQ packing."""
+    if fmt == "gptq":
+        return _save(tmp_path, fmt, qweight=pack_gptq_rows(q), qzeros=pack_cols(z - 1), scales=s)
+    return _save(tmp_path, fmt, qweight=pack_cols(q, AWQ), qzeros=pack_cols(z, AWQ), scales=s)
+
+
 def _check(layer, q, z, s):
     assert np.array_equal(layer.q, q) and np.array_equal(layer.zeros, z)
     assert np.array_equal(layer.scales, s) and layer.group_size == g
@@ -132,11 +139,7 @@ def test_missing_tensor_is_named(tmp_path, tensors):
 @pytest.mark.parametrize("act", ["f16", "f32"])
 def test_emitted_layer_raises_and_matches_float64(tmp_path, tensors, fmt, act):
     q, z, s = tensors
-    if fmt == "gptq":
-        path = _save(tmp_path, fmt, qweight=pack_gptq_rows(q), qzeros=pack_cols(z - 1), scales=s)
-    else:
-        path = _save(tmp_path, fmt, qweight=pack_cols(q, AWQ), qzeros=pack_cols(z, AWQ), scales=s)
-    layer = read_linear(path, "model.layers.0.mlp.down_proj")
+    layer = read_linear(_save_layer(tmp_path, fmt, q, z, s), "model.layers.0.mlp.down_proj")
     text, weights = emit_linear(layer, m=3, act=act)
     ctx = mixpe_context()
     module = Parser(ctx, text).parse_module()
@@ -159,11 +162,7 @@ def test_checkpoint_layer_compiles_and_simulates(tmp_path, tensors, fmt):
     from mixpe.simulator.program import parse_program
 
     q, z, s = tensors
-    if fmt == "gptq":
-        path = _save(tmp_path, fmt, qweight=pack_gptq_rows(q), qzeros=pack_cols(z - 1), scales=s)
-    else:
-        path = _save(tmp_path, fmt, qweight=pack_cols(q, AWQ), qzeros=pack_cols(z, AWQ), scales=s)
-    layer = read_linear(path, "model.layers.0.mlp.down_proj")
+    layer = read_linear(_save_layer(tmp_path, fmt, q, z, s), "model.layers.0.mlp.down_proj")
     text, weights = emit_linear(layer, m=4, act="f16")
     program = parse_program(driver.compile_to_program(text, driver.CompileOptions(weight_bits=layer.bits)))
     assert any(i.op == "bitplane_psum" for i in program.instructions)

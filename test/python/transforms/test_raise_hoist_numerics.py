@@ -14,53 +14,19 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xdsl.parser import Parser
+from strategies import linear_specs, run_passes
 
-from mixpe.context import mixpe_context
 from mixpe.frontend.linalg_emit import LinearSpec, emit, random_inputs
-from mixpe.interp import mixpe_ops
 from mixpe.reference import kernels
-from mixpe.interp.evaluate import evaluate
 from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
 from mixpe.transforms.mixpe_raise import MixpeRaisePass
 
-mixpe_ops.register()
 
 UNIT = {"f16": 2.0**-11, "bf16": 2.0**-8, "f32": 2.0**-24}
 
 
-@st.composite
-def specs(draw):
-    style = draw(st.sampled_from(["torch", "fused", "generic"]))
-    act = draw(st.sampled_from(["f16", "bf16", "f32"] + ([] if style == "torch" else ["i8"])))
-    group = draw(st.sampled_from([32, 64, 128, 256]))
-    groups = draw(st.integers(1, 3)) if group < 256 else 1
-    zp = draw(st.sampled_from(["original", "rescale", "symmetric"]))
-    bits = draw(st.sampled_from([2, 3, 4, 8]))
-    # DESIGN §5: narrower-than-storage values with zero points are unsigned by convention.
-    signed = draw(st.booleans()) if zp == "symmetric" or bits == 8 else False
-    return LinearSpec(
-        m=draw(st.integers(1, 6)),
-        k=group * groups,
-        n=draw(st.integers(1, 20)),
-        group=group,
-        bits=bits,
-        signed=signed,
-        zp_mode=zp,
-        layout=draw(st.sampled_from(["kn", "nk"])),
-        act=act,
-        style=style,
-        int_zero_sub=zp == "original" and draw(st.booleans()),
-    )
-
-
-def run(text: str, args, passes):
-    ctx = mixpe_context()
-    module = Parser(ctx, text).parse_module()
-    for p in passes:
-        p.apply(ctx, module)
-    module.verify()
-    return module, evaluate(module, args)[0]
+specs = linear_specs
+run = run_passes
 
 
 def reference(spec: LinearSpec, args):
@@ -117,8 +83,6 @@ def test_torch_inputs_raised_match_torch(name):
     root = Path(__file__).parents[2] / "inputs" / "torch"
     data = np.load(root / f"{name}.npz")
     text = (root / f"{name}.mlir").read_text()
-    module = Parser(mixpe_context(), text).parse_module()
-    types = [str(t.get_element_type()) for t in module.ops.first.function_type.inputs.data] if False else None
     args = [data[f"arg{i}"] for i in range(len([k for k in data.files if k.startswith("arg")]))]
     if "bf16" in name:
         args = [a.astype(ml_dtypes.bfloat16) if a.dtype == np.float32 else a for a in args]

@@ -22,13 +22,12 @@ from xdsl.parser import Parser
 
 from mixpe.context import mixpe_context
 from mixpe.frontend.linalg_emit import LinearSpec, emit, random_inputs
-from mixpe.interp import mixpe_ops
-from mixpe.interp.evaluate import evaluate
+from strategies import linear_specs as shared_specs
+from strategies import run_passes
 from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
 from mixpe.transforms.mixpe_raise import MixpeRaisePass
 from mixpe.transforms.mixpe_shift_add import MixpeShiftAddPass
 
-mixpe_ops.register()
 
 NP = {"f16": np.float16, "bf16": ml_dtypes.bfloat16, "f32": np.float32}
 _handles = itertools.count()
@@ -36,27 +35,12 @@ _handles = itertools.count()
 
 def run(text: str, args, passes) -> tuple[str, np.ndarray]:
     """(IR after `passes`, its first result on `args`)."""
-    ctx = mixpe_context()
-    module = Parser(ctx, text).parse_module()
-    for p in passes:
-        p.apply(ctx, module)
-    module.verify()
-    return str(module), evaluate(module, args)[0]
+    module, y = run_passes(text, args, passes)
+    return str(module), y
 
 
-@st.composite
-def linear_specs(draw):
-    style = draw(st.sampled_from(["torch", "fused", "generic"]))
-    act = draw(st.sampled_from(["f16", "bf16", "f32"] + ([] if style == "torch" else ["i8"])))
-    group = draw(st.sampled_from([16, 32, 64]))
-    zp = draw(st.sampled_from(["original", "rescale", "symmetric"]))
-    bits = draw(st.sampled_from([2, 3, 4, 8]))
-    signed = draw(st.booleans()) if zp == "symmetric" or bits == 8 else False  # DESIGN §5
-    return LinearSpec(
-        m=draw(st.integers(1, 4)), k=group * draw(st.integers(1, 3)), n=draw(st.integers(1, 12)),
-        group=group, bits=bits, signed=signed, zp_mode=zp, layout=draw(st.sampled_from(["kn", "nk"])),
-        act=act, style=style,
-    )
+def linear_specs():
+    return shared_specs(groups=(16, 32, 64), max_m=4, max_n=12)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

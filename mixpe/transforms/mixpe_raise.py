@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects import arith, tensor
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AnyFloat,
     ArrayAttr,
@@ -316,7 +317,7 @@ def _materialize(view: View, rewriter: PatternRewriter, before: Operation) -> SS
             properties={"reassociation": reassoc, "static_output_shape": DenseArrayBase.from_list(i64, shape)},
         )
     inherit_location([new], before)
-    rewriter.insert_op(new, InsertPoint.before(before))
+    rewriter.insert(new, InsertPoint.before(before))
     return new.result
 
 

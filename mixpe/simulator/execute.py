@@ -568,10 +568,12 @@ def _cost(program: Program, ins: Instruction, hw, mode: str):
         else:
             wb, g = at["weight_bits"], at["group_size"]
         sched = ins.schedule
-        tile = tuple(sched["tile"]) if "tile" in sched else None
+        # Paper mode mirrors the MixPE authors' simulator, which tiles (and packs
+        # operands) by its own rules: a compiler schedule would not be theirs.
+        tile = tuple(sched["tile"]) if "tile" in sched and mode != "paper" else None
         return R.gemm_cost(hw, M, N, Kdim, batch=batch, weight_bits=wb, act_bits=pe_act_bits(hw, x.dtype),
                            group_size=g, tile=tile, dataflow=sched.get("dataflow"), mode=mode,
-                           order=sched.get("order"))
+                           order=sched.get("order") if tile else None)
     return R.vector_cost(hw, _vector_work(program, ins))
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 FLOAT_ACTS = ("f16", "bf16", "f32")
-ACTS = (*FLOAT_ACTS, "i8")
+INT_ACTS = ("i8", "i4")  # i4: the MixPE authors' 4-bit activation tag (mixpe-eval --preset paper)
+ACTS = (*FLOAT_ACTS, *INT_ACTS)
 STYLES = ("torch", "fused", "generic")
 
 
@@ -45,7 +46,7 @@ class LinearSpec:
             raise ValueError(f"group {self.group} does not divide K={self.k}")
         if self.act not in ACTS or self.style not in STYLES:
             raise ValueError(f"unknown activation {self.act} or style {self.style}")
-        if self.act == "i8" and self.style == "torch":
+        if self.act in INT_ACTS and self.style == "torch":
             raise ValueError("integer activations need the 'generic' or 'fused' style")
 
     @property
@@ -55,11 +56,11 @@ class LinearSpec:
     @property
     def deq(self) -> str:
         """The float type the frontend dequantizes into."""
-        return "f32" if self.act == "i8" else self.act
+        return "f32" if self.act in INT_ACTS else self.act
 
     @property
     def out(self) -> str:
-        return "f32" if self.act in ("i8", "f32") else self.act
+        return "f32" if self.act in (*INT_ACTS, "f32") else self.act
 
     def weight_shape(self) -> tuple[int, int]:
         return (self.n, self.k) if self.layout == "nk" else (self.k, self.n)
@@ -100,6 +101,39 @@ def emit(spec: LinearSpec, name: str = "main") -> str:
     return f"func.func @{name}({args}) -> {out} {{\n{body}}}\n"
 
 
+@dataclass(frozen=True)
+class MatmulSpec:
+    """An unquantized `[M,K] x [K,N]` matmul: fp16/int8 baselines and attention (act x act)."""
+
+    m: int
+    k: int
+    n: int
+    act: str  # f16 | bf16 | f32 | i8: both operands
+
+    def __post_init__(self):
+        if self.act not in ACTS:
+            raise ValueError(f"unknown operand type {self.act}")
+
+    @property
+    def deq(self) -> str:
+        """Type of the second operand (named as in LinearSpec so the matmul tail is shared)."""
+        return self.act
+
+    @property
+    def out(self) -> str:
+        return "i32" if self.act in INT_ACTS else self.act
+
+
+def emit_matmul(spec: MatmulSpec, name: str = "main") -> str:
+    """MLIR text of `func.func @name(a, b) -> y`: fill, linalg.matmul into f32 (i32 for i8),
+    truncf back for f16/bf16, exactly the tail a quantized linear has after dequantization."""
+    lines: list[str] = []
+    _matmul_tail(spec, "%arg1", lines)
+    args = f"%arg0: {_t((spec.m, spec.k), spec.act)}, %arg1: {_t((spec.k, spec.n), spec.act)}"
+    body = "\n".join(lines) + "\n"
+    return f"func.func @{name}({args}) -> {_t((spec.m, spec.n), spec.out)} {{\n{body}}}\n"
+
+
 def _dequant_body(spec: LinearSpec, q: str, s: str, z: str | None, ind: str) -> tuple[list[str], str]:
     """Scalar ops turning q (i8), s and z into a `deq` weight; returns (lines, value)."""
     d = spec.deq
@@ -125,23 +159,29 @@ def _dequant_body(spec: LinearSpec, q: str, s: str, z: str | None, ind: str) -> 
     return lines, "%w"
 
 
-def _matmul_tail(spec: LinearSpec, w: str, lines: list[str]) -> None:
-    """fill f32 + linalg.matmul (+ truncf back to the activation type), as torch-mlir emits."""
-    m, n, k = spec.m, spec.n, spec.k
+def _matmul_tail(spec: LinearSpec | MatmulSpec, w: str, lines: list[str]) -> None:
+    """fill + linalg.matmul into the accumulator (+ truncf back to the activation type), as
+    torch-mlir emits: f32 for float/dequantized operands, i32 for i8 x i8."""
+    m, n, k, acc = spec.m, spec.n, spec.k, _acc_type(spec)
+    zero = "0" if acc == "i32" else "0.000000e+00"
     lines += [
-        "  %cst0 = arith.constant 0.000000e+00 : f32",
-        f"  %acc0 = tensor.empty() : {_t((m, n), 'f32')}",
-        f"  %acc = linalg.fill ins(%cst0 : f32) outs(%acc0 : {_t((m, n), 'f32')}) -> {_t((m, n), 'f32')}",
+        f"  %cst0 = arith.constant {zero} : {acc}",
+        f"  %acc0 = tensor.empty() : {_t((m, n), acc)}",
+        f"  %acc = linalg.fill ins(%cst0 : {acc}) outs(%acc0 : {_t((m, n), acc)}) -> {_t((m, n), acc)}",
         f"  %mm = linalg.matmul ins(%arg0, {w} : {_t((m, k), spec.act)}, {_t((k, n), spec.deq)}) "
-        f"outs(%acc : {_t((m, n), 'f32')}) -> {_t((m, n), 'f32')}",
+        f"outs(%acc : {_t((m, n), acc)}) -> {_t((m, n), acc)}",
     ]
     _finish(spec, "%mm", lines)
 
 
-def _finish(spec: LinearSpec, y: str, lines: list[str]) -> None:
+def _acc_type(spec: LinearSpec | MatmulSpec) -> str:
+    return "i32" if spec.deq in INT_ACTS else "f32"
+
+
+def _finish(spec: LinearSpec | MatmulSpec, y: str, lines: list[str]) -> None:
     m, n = spec.m, spec.n
-    if spec.out == "f32":
-        lines.append(f"  func.return {y} : {_t((m, n), 'f32')}")
+    if spec.out == _acc_type(spec):
+        lines.append(f"  func.return {y} : {_t((m, n), spec.out)}")
         return
     lines += [
         f"  %y0 = tensor.empty() : {_t((m, n), spec.out)}",
@@ -251,7 +291,7 @@ def _contraction(spec: LinearSpec, dims: str, iters: str, x_res: str, w_res: str
     z_elem = "i8" if spec.zp_mode == "original" else d
     args = [f"%xa: {spec.act}", "%qq: i8", f"%ss: {d}"] + ([f"%zz: {z_elem}"] if spec.zp_mode != "symmetric" else [])
     deq, w = _dequant_body(spec, "%qq", "%ss", "%zz" if spec.zp_mode != "symmetric" else None, "    ")
-    conv = {"i8": "arith.sitofp", "f16": "arith.extf", "bf16": "arith.extf"}
+    conv = {"i8": "arith.sitofp", "i4": "arith.sitofp", "f16": "arith.extf", "bf16": "arith.extf"}
     xconv = [f"    %xf = {conv[spec.act]} %xa : {spec.act} to f32"] if spec.act != "f32" else []
     wconv = [f"    %wf = arith.extf {w} : {d} to f32"] if d != "f32" else []
     xv = "%xf" if xconv else "%xa"
@@ -326,8 +366,10 @@ def random_inputs(spec: LinearSpec, rng: np.random.Generator) -> list[np.ndarray
 
     lo, hi = (-(1 << (spec.bits - 1)), (1 << (spec.bits - 1)) - 1) if spec.signed else (0, (1 << spec.bits) - 1)
     np_t = {"f16": np.float16, "bf16": ml_dtypes.bfloat16, "f32": np.float32}
-    if spec.act == "i8":
-        x = rng.integers(-128, 128, size=(spec.m, spec.k), dtype=np.int64).astype(np.int8)
+    if spec.act in INT_ACTS:
+        lim = 1 << (int(spec.act[1:]) - 1)
+        x = rng.integers(-lim, lim, size=(spec.m, spec.k), dtype=np.int64).astype(
+            np.int8 if spec.act == "i8" else ml_dtypes.int4)
     else:
         x = rng.standard_normal((spec.m, spec.k)).astype(np_t[spec.act])
     storage = np.int8 if spec.signed else np.uint8

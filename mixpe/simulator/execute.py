@@ -552,8 +552,8 @@ def _gemm_shape(program: Program, ins: Instruction) -> tuple[int, int, int, int]
 
 def _cost(program: Program, ins: Instruction, hw, mode: str):
     unit = OPS[ins.op].unit
-    if unit == "none":
-        return None
+    if unit == "none" or (unit == "vector" and mode == "paper"):
+        return None  # the MixPE authors' simulator models GEMM layers only (no vector unit)
     if unit == "array":
         batch, M, N, Kdim = _gemm_shape(program, ins)
         x = program.values[ins.args[0]].type

@@ -100,7 +100,14 @@ class WorkloadDefaults:
 
 @dataclass(frozen=True)
 class PaperSpec:
+    """Paper mode only (the MixPE authors' simulator): dequantisation is an extra fully-connected
+    layer of ``M x ceil(K / dequant_k_div) x ceil(N / dequant_n_div)`` tagged ``dequant_bits``,
+    i.e. ``dequant_fraction = 1 / (dequant_k_div * dequant_n_div)`` of the GEMM's MACs."""
+
     dequant_fraction: float
+    dequant_k_div: int = 1
+    dequant_n_div: int = 1
+    dequant_bits: int | None = None  # None: the PE's pack_pmax
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,9 @@ _OPTIONAL: dict[str, tuple[type, str]] = {
     "pe.pack_pmax": (int, ">0"),
     "pe.pack_pmin": (int, ">0"),
     "paper.dequant_fraction": (float, ">=0"),
+    "paper.dequant_k_div": (int, ">0"),
+    "paper.dequant_n_div": (int, ">0"),
+    "paper.dequant_bits": (int, ">0"),
 }
 _CHOICES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "array.dataflow": (DATAFLOWS, "os"),
@@ -338,10 +348,27 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
             f["workload.weight_bits"], f["workload.act_bits"],
             f["workload.group_size"], f["workload.out_bits"],
         ),
-        paper=None if f["paper.dequant_fraction"] is None else PaperSpec(f["paper.dequant_fraction"]),
+        paper=_paper_spec(r, f),
         sources=MappingProxyType(dict(r.sources)),
         path=str(path),
     )
+
+
+def _paper_spec(r: _Reader, f: dict[str, Any]) -> PaperSpec | None:
+    frac = f["paper.dequant_fraction"]
+    kdiv, ndiv, bits = f["paper.dequant_k_div"], f["paper.dequant_n_div"], f["paper.dequant_bits"]
+    if frac is None:
+        if (kdiv, ndiv, bits) != (None, None, None):
+            raise r.fail("paper.dequant_fraction", "missing (the [paper] section needs it)")
+        return None
+    if kdiv is None and ndiv is None:  # a bare fraction: all of it on the output side
+        kdiv, ndiv = 1, (round(1 / frac) if frac > 0 else 1)
+    elif kdiv is None or ndiv is None:
+        raise r.fail("paper.dequant_n_div", "dequant_k_div and dequant_n_div go together")
+    if frac > 0 and abs(frac * kdiv * ndiv - 1) > 1e-9:
+        raise r.fail("paper.dequant_fraction",
+                     f"must be 1 / (dequant_k_div * dequant_n_div) = 1/{kdiv * ndiv}, got {frac!r}")
+    return PaperSpec(frac, kdiv, ndiv, bits)
 
 
 def _check_known_keys(r: _Reader, data: dict[str, Any]) -> None:

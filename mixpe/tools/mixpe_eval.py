@@ -1,0 +1,225 @@
+"""mixpe-eval: model-level evaluation of every design, through the compiler.
+
+    mixpe-eval [--models M,...] [--designs D,...] [--baselines B,...]
+               [--tokens prefill=512,decode=1] [--context N] [--attention]
+               [--preset default|paper] [--out DIR] [--jobs N]
+               [--executor process|ray|dask] [--address ADDR] [--no-plots] [--quiet]
+    mixpe-eval sweep array=16x16,32x32 group=64,128 bits=2,4 [options]   (= --sweep ...)
+
+Every distinct GEMM (design, shape, precision) of every model is emitted as frontend linalg,
+compiled with `mixpe-pipeline` for the design's hardware and simulated cost-only; repeated
+layers are compiled once and counted per occurrence. Writes CSV/JSON per layer and per
+model, a Markdown summary (speedup and energy-reduction tables, geomeans) and plots.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shlex
+import sys
+
+from mixpe.tools._cli import Parser, UsageError, run_guarded
+
+PROG = "mixpe-eval"
+
+
+def _parser() -> Parser:
+    p = Parser(prog=PROG, description="Evaluate models on every design, through the compiler.")
+    p.add_argument("--models", nargs="+", metavar="M", help="model keys (default: the preset's; 'list' lists them)")
+    p.add_argument("--designs", nargs="+", metavar="D", help="hardware presets or TOML files (default: the preset's)")
+    p.add_argument("--baselines", nargs="+", metavar="B", help="designs to compare against (default: the preset's)")
+    p.add_argument("--tokens", default="prefill=512,decode=1", metavar="PHASE=N,...",
+                   help="workloads: prefill=N (one N-token sequence), decode=B (B sequences, one token "
+                        "each), batch=N (N rows, linears only); repeatable keys (default: %(default)s)")
+    p.add_argument("--context", type=int, metavar="N", help="decode KV length (default: the prefill length, else 512)")
+    p.add_argument("--attention", action="store_true", help="include the QK^T and PV matmuls")
+    p.add_argument("--preset", default="default", metavar="NAME", help="default | paper")
+    p.add_argument("--sweep", nargs="+", metavar="AXIS=V,..", help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws")
+    p.add_argument("--out", default="mixpe-eval-out", metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
+    p.add_argument("--executor", default="process", choices=("process", "ray", "dask"),
+                   help="where tasks run: local processes (default), a Ray or a Dask cluster")
+    p.add_argument("--address", metavar="ADDR", help="Ray/Dask cluster address (default: start a local one)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no table on stdout")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    return None if values is None else [v for x in values for v in x.split(",") if v]
+
+
+def parse_tokens(text: str, context: int | None):
+    from mixpe.eval.preset import PHASES, Workload
+
+    items = []
+    for part in text.split(","):
+        phase, sep, n = part.partition("=")
+        if not sep or phase not in PHASES or not n.isdigit() or int(n) <= 0:
+            raise UsageError(f"--tokens {text!r}: expected PHASE=N,... with PHASE in {', '.join(PHASES)} and N > 0")
+        items.append((phase, int(n)))
+    if context is not None and context <= 0:
+        raise UsageError(f"--context {context}: must be > 0")
+    ctx = context or next((n for ph, n in items if ph == "prefill"), 512)
+    return list(dict.fromkeys(Workload(ph, n, ctx if ph == "decode" else 0) for ph, n in items))
+
+
+def _choose(kind: str, given: list[str] | None, default, known: list[str]) -> list[str]:
+    names = list(given) if given else list(default)
+    for n in names:
+        if n not in known and not (kind == "design" and n.endswith(".toml")):
+            raise UsageError(f"unknown {kind} '{n}' (known: {', '.join(known)})")
+    return list(dict.fromkeys(names))
+
+
+def _out_dir(path: str) -> str:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--out {path}: exists and is not a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(path):
+        if not os.path.isdir(parent):
+            raise UsageError(f"--out {path}: directory {parent} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise UsageError(f"--out {path}: directory {parent} is not writable")
+        os.mkdir(path)
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"--out {path}: not writable")
+    return path
+
+
+def _designs(names: list[str], preset):
+    from mixpe.eval.runner import Design, precision_of
+    from mixpe.simulator.hardware import load_hardware
+
+    out = []
+    for n in names:
+        hw = load_hardware(n)  # a bad TOML is a HardwareError: one line, exit 1
+        p = (preset.precision_of or precision_of)(hw)
+        out.append(Design(label=hw.name if not n.endswith(".toml") else os.path.splitext(os.path.basename(n))[0],
+                          hw=n, precision=p))
+    return out
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
+
+    return lambda total: tqdm(total=total, desc=f"{PROG}: compile+simulate", unit="layer", file=sys.stderr)
+
+
+def _sweep_argv(argv: list[str]) -> list[str]:
+    """`sweep a=1,2 b=3 --opt` -> `--sweep a=1,2 b=3 --opt`."""
+    if argv and argv[0] == "sweep":
+        rest = argv[1:]
+        n = next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))
+        specs, rest = rest[:n], rest[n:]
+        if not specs:
+            raise UsageError("sweep: give at least one AXIS=V1,V2 (e.g. array=16x16,32x32)")
+        return ["--sweep", *specs, *rest]
+    return argv
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(_sweep_argv(argv))
+    from mixpe.eval import preset as P
+    from mixpe.eval import report, runner
+    from mixpe.eval.models import load_models
+    from mixpe.simulator.hardware import list_presets
+
+    try:
+        preset = P.get_preset(args.preset)
+    except P.PresetUnavailable as e:
+        raise UsageError(str(e)) from None
+    all_models = load_models()
+    if _split(args.models) == ["list"]:
+        for k, m in all_models.items():
+            print(f"{k:<12} {m.name:<12} {m.params() / 1e9:7.2f}B params, {m.layers} layers")
+        return 0
+    models = [all_models[k] for k in _choose("model", _split(args.models), preset.models, list(all_models))]
+    known = list_presets()
+    design_names = _choose("design", _split(args.designs), preset.designs, known)
+    if args.baselines:
+        baselines = _choose("baseline", _split(args.baselines), (), known)
+        for b in baselines:
+            if b not in design_names:
+                raise UsageError(f"--baselines {b}: not among the evaluated designs (add it to --designs)")
+    else:
+        baselines = [b for b in preset.baselines if b in design_names]
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be >= 1")
+    workloads = list(preset.workloads) if preset.workloads else parse_tokens(args.tokens, args.context)
+    points = None
+    if args.sweep:
+        from mixpe.eval import sweep as S
+
+        try:
+            points = S.parse_sweep(args.sweep)
+        except S.SweepError as e:
+            raise UsageError(str(e)) from None
+    if not args.no_plots and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("plots need matplotlib (pip install matplotlib), or pass --no-plots")
+    out = _out_dir(args.out)
+    designs = _designs(design_names, preset)
+    base_labels = [d.label for d in designs if d.hw in baselines]
+    at = None
+    if points:
+        designs, at = S.sweep_designs(designs, points)
+        designs = S.materialise(designs, out)
+    command = shlex.join([PROG, *argv])
+    try:
+        executor = runner.make_executor(args.executor, args.jobs, args.address)
+    except runner.ExecutorUnavailable as e:
+        raise UsageError(str(e)) from None
+    try:
+        ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor, _progress(args.quiet))
+    finally:
+        executor.shutdown()
+    if at is not None:
+        report.write_tables(ev, out, [], command)
+        paths = S.write_sweep(ev, at, base_labels or [designs[0].label], out, command, plots=not args.no_plots)
+    else:
+        paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
+                                    reference=preset.reference, reference_baseline=preset.reference_baseline)
+    if not args.quiet:
+        _print_summary(ev, base_labels, paths, at is not None)
+    return 0
+
+
+def _print_summary(ev, baselines: list[str], paths: dict[str, str], sweep: bool) -> None:
+    from mixpe.eval.report import ratio_table
+
+    print(f"{PROG}: compiled {ev.distinct} distinct layers for {ev.occurrences:,} GEMM occurrences "
+          f"({len(ev.models)} models x {len(ev.designs)} designs x {len(ev.workloads)} workloads) "
+          f"in {ev.seconds:.1f} s")
+    if not sweep and baselines:
+        for wl in ev.workloads:
+            print(f"\n{wl.name}: geomean speedup / energy reduction over models")
+            print(f"  {'design':<16}" + "".join(f"{'vs ' + b:>22}" for b in baselines))
+            tables = {b: (ratio_table(ev, wl.name, b, "time_us"), ratio_table(ev, wl.name, b, "energy_pj"))
+                      for b in baselines}
+            for d in ev.designs:
+                cells = []
+                for b in baselines:
+                    t, e = tables[b]
+                    cells.append(f"{t[d.label]['geomean']:.2f}x / {e[d.label]['geomean']:.2f}x"
+                                 if d.label != b and d.label in t else "-")
+                print(f"  {d.label:<16}" + "".join(f"{c:>22}" for c in cells))
+    print()
+    for k, p in paths.items():
+        print(f"wrote {p}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return run_guarded(PROG, lambda: run(argv), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

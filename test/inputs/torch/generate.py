@@ -118,36 +118,31 @@ def randn(gen, shape, dtype):
     return torch.randn(shape, generator=gen, dtype=torch.float32).to(dtype)
 
 
-@case("gptq_uint4_g128", "GptqLinear(g=128, f16): asymmetric uint4 in uint8 [N,K], (float(q)-float(z))*s, x @ W.t()")
-def _():
-    M, K, N, g = 4, 256, 128, 128
+def gptq_args(x_shape, N, K, g, qmax, scale, storage=torch.uint8):
+    """(x, q, s, z) of an asymmetric GPTQ linear: q, z in [0, qmax], s in `scale`=(lo, hi)."""
     G = K // g
 
     def args(gen):
         return [
-            randn(gen, (M, K), f16),                   # x
-            randint(gen, 0, 15, (N, K), torch.uint8),  # q
-            uniform(gen, 0.005, 0.02, (N, G), f16),    # s
-            randint(gen, 0, 15, (N, G), torch.uint8),  # z
+            randn(gen, x_shape, f16),
+            randint(gen, 0, qmax, (N, K), storage),
+            uniform(gen, scale[0], scale[1], (N, G), f16),
+            randint(gen, 0, qmax, (N, G), storage),
         ]
 
-    return GptqLinear(g, f16, int_sub=False, form="matmul_t"), args
+    return args
+
+
+@case("gptq_uint4_g128", "GptqLinear(g=128, f16): asymmetric uint4 in uint8 [N,K], (float(q)-float(z))*s, x @ W.t()")
+def _():
+    M, K, N, g = 4, 256, 128, 128
+    return GptqLinear(g, f16, int_sub=False, form="matmul_t"), gptq_args((M, K), N, K, g, 15, (0.005, 0.02))
 
 
 @case("gptq_int8storage_w4_g64", "GptqLinear(g=64, f16, int_sub): uint4 values in int8 [N,K], float(int32(q)-int32(z))*s, F.linear")
 def _():
     M, K, N, g = 4, 256, 64, 64
-    G = K // g
-
-    def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 15, (N, K), torch.int8),
-            uniform(gen, 0.005, 0.02, (N, G), f16),
-            randint(gen, 0, 15, (N, G), torch.int8),
-        ]
-
-    return GptqLinear(g, f16, int_sub=True, form="linear"), args
+    return GptqLinear(g, f16, int_sub=True, form="linear"), gptq_args((M, K), N, K, g, 15, (0.005, 0.02), torch.int8)
 
 
 class AwqRescale(torch.nn.Module):
@@ -235,17 +230,7 @@ def _():
 @case("act3d_uint4_g128", "GptqLinear(g=128, f16) with 3-D activations x[B,S,K], F.linear")
 def _():
     B, S, K, N, g = 2, 4, 256, 64, 128
-    G = K // g
-
-    def args(gen):
-        return [
-            randn(gen, (B, S, K), f16),
-            randint(gen, 0, 15, (N, K), torch.uint8),
-            uniform(gen, 0.005, 0.02, (N, G), f16),
-            randint(gen, 0, 15, (N, G), torch.uint8),
-        ]
-
-    return GptqLinear(g, f16, int_sub=False, form="linear"), args
+    return GptqLinear(g, f16, int_sub=False, form="linear"), gptq_args((B, S, K), N, K, g, 15, (0.005, 0.02))
 
 
 class GatedMLP(torch.nn.Module):
@@ -391,49 +376,19 @@ def _():
 @case("w2_g64", "GptqLinear(g=64, f16): asymmetric uint2 in uint8 [N,K], x @ W.t()")
 def _():
     M, K, N, g = 4, 256, 64, 64
-    G = K // g
-
-    def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 3, (N, K), torch.uint8),
-            uniform(gen, 0.02, 0.08, (N, G), f16),
-            randint(gen, 0, 3, (N, G), torch.uint8),
-        ]
-
-    return GptqLinear(g, f16), args
+    return GptqLinear(g, f16), gptq_args((M, K), N, K, g, 3, (0.02, 0.08))
 
 
 @case("w3_g128", "GptqLinear(g=128, f16, cast_first): asymmetric uint3 in uint8 [N,K], cast then reshape, x @ W.t()")
 def _():
     M, K, N, g = 4, 256, 64, 128
-    G = K // g
-
-    def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 7, (N, K), torch.uint8),
-            uniform(gen, 0.01, 0.04, (N, G), f16),
-            randint(gen, 0, 7, (N, G), torch.uint8),
-        ]
-
-    return GptqLinear(g, f16, cast_first=True), args
+    return GptqLinear(g, f16, cast_first=True), gptq_args((M, K), N, K, g, 7, (0.01, 0.04))
 
 
 @case("g256_uint4", "GptqLinear(g=256, f16, cast_first): asymmetric uint4 in uint8 [N,K], K=512, F.linear")
 def _():
     M, K, N, g = 4, 512, 64, 256
-    G = K // g
-
-    def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 15, (N, K), torch.uint8),
-            uniform(gen, 0.003, 0.012, (N, G), f16),
-            randint(gen, 0, 15, (N, G), torch.uint8),
-        ]
-
-    return GptqLinear(g, f16, form="linear", cast_first=True), args
+    return GptqLinear(g, f16, form="linear", cast_first=True), gptq_args((M, K), N, K, g, 15, (0.003, 0.012))
 
 
 class ConstantWeights(torch.nn.Module):

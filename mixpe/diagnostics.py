@@ -8,14 +8,16 @@ through the helpers here.
 
 from __future__ import annotations
 
+import re
 import sys
 import weakref
 from typing import IO
 
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Operation, Region
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 _LOCATIONS: weakref.WeakKeyDictionary[Operation, str] = weakref.WeakKeyDictionary()
 
@@ -28,11 +30,70 @@ class LocatingParser(Parser):
 
     line_offset: int = 0
 
+    def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
+        if self._current_token.kind == MLIRTokenKind.EOF:  # xDSL: "Could not parse entire input!"
+            self.raise_error("the input is empty: expected an operation (e.g. builtin.module or func.func)")
+        try:
+            return super().parse_module(allow_implicit_module)
+        except ParseError as e:
+            # xDSL reports undefined values at the end of the file; point at the first use
+            uses = self.__dict__.get("_first_uses", {})
+            undefined = [uses[n] for n in self.forward_ssa_references if n in uses]
+            if not e.msg.startswith("values used but not defined") or not undefined:
+                raise
+            first = min(undefined, key=lambda span: span.start)
+            raise ParseError(first, f"use of undefined value {first.text}") from None
+
     def parse_operation(self) -> Operation:
-        loc = self._current_token.span.get_location()
-        op = super().parse_operation()
+        start = self._current_token.span
+        loc = start.get_location()
+        stack = self.__dict__.setdefault("_open_ops", [])
+        stack.append(start)
+        try:
+            op = super().parse_operation()
+        finally:
+            stack.pop()
         _LOCATIONS[op] = f"{loc.file}:{loc.line + self.line_offset}:{loc.col}"
         return op
+
+    def resolve_operand(self, operand, type):
+        name = operand.operand_name
+        if name not in self.ssa_values:
+            self.__dict__.setdefault("_first_uses", {}).setdefault(name, operand.span)
+        return super().resolve_operand(operand, type)
+
+    def _get_op_by_name(self, name: str):
+        if self.ctx.get_optional_op(name, dialect_stack=self._parser_state.dialect_stack):
+            return super()._get_op_by_name(name)
+        dialect = name.split(".")[0]
+        at = self._open_ops[-1] if getattr(self, "_open_ops", None) else None
+        if dialect in self.ctx.registered_dialect_names:
+            self.raise_error(f"unknown operation '{name}': dialect '{dialect}' has no such op", at)
+        self.raise_error(f"unknown operation '{name}': no dialect '{dialect}' is registered "
+                         "(--allow-unregistered-dialect keeps unknown ops as they are)", at)
+
+    def parse_optional_region(self, arguments=None) -> Region | None:
+        # remember where each open region starts, for the unterminated-region message below
+        opening = self._current_token.span
+        stack = self.__dict__.setdefault("_open_regions", [])
+        stack.append(opening)
+        try:
+            return super().parse_optional_region(arguments)
+        finally:
+            stack.pop()
+
+    def _parse_block(self):
+        # xDSL reports a missing '}' as " in block definition" at whatever follows
+        if self._current_token.kind != MLIRTokenKind.CARET_IDENT:
+            stack = getattr(self, "_open_regions", None)
+            where = ""
+            if stack:
+                loc = stack[-1].get_location()
+                where = f" opened at {loc.line + self.line_offset}:{loc.col}"
+            if self._current_token.kind == MLIRTokenKind.EOF:
+                self.raise_error(f"unexpected end of file: the region{where} is not closed with '}}'")
+            self.raise_error(f"expected an operation, a block label (^bb0:) or '}}' closing the region{where}")
+        return super()._parse_block()
 
 
 def inherit_location(new_ops, old: Operation) -> None:
@@ -55,9 +116,34 @@ def op_location(op: Operation) -> str | None:
 
 
 def one_line(message: str) -> str:
-    """Collapses a multi-line xDSL message into its informative lines."""
-    lines = [ln.strip(" |^-") for ln in str(message).splitlines()]
-    return "; ".join(ln for ln in lines if ln)
+    """Collapses a multi-line xDSL message into its informative lines, with control characters
+    (a NUL byte in binary input, say) escaped so the line prints as one line of text."""
+    lines = [printable(ln).strip(" |^-") for ln in str(message).splitlines()]
+    text = ""
+    for ln in filter(None, lines):
+        text += (" " if text.endswith(":") else "; " if text else "") + ln
+    return text
+
+
+def printable(text: str) -> str:
+    """`text` with control and other non-printable characters as escapes (\\x00, \\x7f)."""
+    return re.sub(r"[^\S \t]|[\x00-\x08\x0b-\x1f\x7f-\x9f]",
+                  lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def decode_source(data: bytes | str, filename: str, line_offset: int = 0) -> str:
+    """UTF-8 text of an input file, or a located one-line error at the first invalid byte."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1 + line_offset
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DiagnosticException(
+            f"{filename}:{line}:{col}: error: invalid UTF-8 byte 0x{data[e.start]:02x}: "
+            f"MLIR input must be UTF-8 text"
+        ) from None
 
 
 def format_diagnostic(severity: str, message: str, op: Operation | None = None) -> str:

@@ -223,9 +223,12 @@ class Emitter:
     def constant(self, op: arith.ConstantOp):
         if not isinstance(op.result.type, TensorType):
             return  # scalars are folded into fills and generic bodies where they are used
-        from mixpe.interp.evaluate import constant_value
+        from mixpe.interp.evaluate import EvaluationError, constant_value
 
-        value = constant_value(op)
+        try:
+            value = constant_value(op)
+        except EvaluationError as e:  # e.g. a dense_resource without its blob: a located error
+            raise _fail(op, e.reason) from None
         flat = np.ascontiguousarray(value)
         if flat.size and (flat == flat.flat[0]).all():
             attrs = {"value": flat.flat[0].item()}
@@ -297,7 +300,8 @@ class Emitter:
             env[out_arg] = self.name(op.outputs[0], op)
         for body_op in block.ops:
             if isinstance(body_op, linalg.YieldOp):
-                self.names[op.results[0]] = env[body_op.operands[0]]
+                v = body_op.operands[0]  # a value from a sibling region (xDSL parses it) fails cleanly
+                self.names[op.results[0]] = env[v] if v in env else self._outer(body_op, v)
                 return
             if isinstance(body_op, arith.ConstantOp):
                 (env[body_op.result],) = self.emit(body_op, "constant", [], [([], dtype(body_op.result.type))],

@@ -7,6 +7,13 @@ for a single element type, so such ops fail to verify. xDSL 0.74 also drops
 non-default `indexing_maps` from the custom form (a silent transpose), and cannot
 parse MLIR 22's `linalg.matmul indexing_maps = [...] ins(...)` spelling.
 
+xDSL 0.74's `linalg.yield` also lacks upstream's check that it yields one value of the
+right element type per output of the enclosing op: a `linalg.generic` whose body yields
+nothing verified, and every consumer then crashed on the missing value. Its structured-op
+verifier evaluates the indexing maps, and crashed (ZeroDivisionError) on `d0 floordiv 0`;
+MLIR requires the divisor of floordiv/ceildiv/mod to be a positive constant, and so do we now.
+Both checks are added.
+
 We patch the op class in place (rather than registering a second `linalg.matmul`,
 which xDSL's plugin loader would reject as a duplicate) so that stock `xdsl-opt`
 with our plugin and `mixpe-opt` both accept frontend IR. The patch is idempotent
@@ -20,10 +27,12 @@ from collections.abc import Sequence
 from xdsl.builder import Builder
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import AnyFloat, IntegerType
+from xdsl.dialects.builtin import ShapedType
 from xdsl.dialects.linalg.ops import MatmulOp, YieldOp
 from xdsl.ir import Attribute, BlockArgument, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
 
 _PATCHED = "_mixpe_patched"
 
@@ -88,10 +97,74 @@ def _print(self: MatmulOp, printer: Printer) -> None:
     _original_print(self, printer)
 
 
+_original_yield_verify = YieldOp.verify_
+
+
+def _verify_yield(self: YieldOp) -> None:
+    """Upstream's LinalgOp yield check: one value per output, of the output's element type."""
+    _original_yield_verify(self)
+    parent = self.parent_op()
+    outs = getattr(parent, "outputs", None)
+    if outs is None:
+        outs = getattr(parent, "inits", None)
+    if outs is None:
+        return
+    if len(self.operands) != len(outs):
+        raise VerifyException(
+            f"expected number of yield values ({len(self.operands)}) to match the number of inits / "
+            f"outputs operands of the enclosing {parent.name} ({len(outs)})"
+        )
+    for i, (value, out) in enumerate(zip(self.operands, outs)):
+        elem = out.type.get_element_type() if isinstance(out.type, ShapedType) else out.type
+        if value.type != elem:
+            raise VerifyException(
+                f"type of yield operand {i + 1} ({value.type}) doesn't match the element type of the "
+                f"enclosing {parent.name} ({elem})"
+            )
+
+
+def _bad_divisor(expr) -> str | None:
+    from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr
+
+    if not isinstance(expr, AffineBinaryOpExpr):
+        return None
+    if expr.kind in (AffineBinaryOpKind.FloorDiv, AffineBinaryOpKind.CeilDiv, AffineBinaryOpKind.Mod):
+        if not isinstance(expr.rhs, AffineConstantExpr) or expr.rhs.value <= 0:
+            return str(expr)
+    return _bad_divisor(expr.lhs) or _bad_divisor(expr.rhs)
+
+
+def _with_map_check(original):
+    def verify_(self) -> None:
+        maps = getattr(self, "indexing_maps", None)
+        for i, m in enumerate(maps.data if maps is not None else ()):
+            for r in getattr(m, "data", m).results:
+                if (bad := _bad_divisor(r)) is not None:
+                    raise VerifyException(
+                        f"indexing_map #{i}: in '{bad}' the divisor of floordiv/ceildiv/mod must be a "
+                        "positive constant"
+                    )
+        original(self)
+
+    return verify_
+
+
+def _structured_ops() -> list[type]:
+    from xdsl.dialects.linalg import ops
+    from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+
+    return [c for c in vars(ops).values()
+            if isinstance(c, type) and issubclass(c, LinalgStructuredOperation) and "verify_" in vars(c)
+            and c is not LinalgStructuredOperation]
+
+
 def install() -> None:
     """Applies the corrections once; safe to call from every entry point."""
     if getattr(MatmulOp, _PATCHED, False):
         return
+    YieldOp.verify_ = _verify_yield
+    for cls in _structured_ops():
+        cls.verify_ = _with_map_check(cls.verify_)
     MatmulOp.get_hidden_region = classmethod(_hidden_region)
     MatmulOp.parse = classmethod(_parse)
     MatmulOp.print = _print

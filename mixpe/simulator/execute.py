@@ -114,6 +114,10 @@ def bind_inputs(program: Program, inputs) -> dict[str, np.ndarray]:
             # `iN` is MLIR's signless integer: same-width unsigned data is the same bits
             # (torch's uint8 tensors arrive in i8), so it is reinterpreted, not converted.
             a = a.view(a.dtype.str.replace("u", "i"))
+        elif dt.startswith("ui") and a.dtype.kind == "i" and a.dtype.itemsize * 8 == bit_width(dt) and bit_width(dt) >= 8:
+            # ...and the other way: a `uiN` input is a signless `iN` argument the program reads as
+            # unsigned weights (mixpe_sim backend), so same-width signed data are its bits too.
+            a = a.view(a.dtype.str.replace("i", "u"))
         env[v.name] = coerce(a, dt, f"arg{i} ('{v.name}')")
     extra = sorted(set(inputs) - used)
     if extra:

@@ -10,6 +10,7 @@ bases, not presets.  The schema is documented in ``docs/hardware.md``.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,7 +195,9 @@ def load_hardware(name_or_path: str) -> Hardware:
 def _resolve(name_or_path: str) -> Path:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
-        if not candidate.is_file():
+        if candidate.is_dir():
+            raise HardwareError(f"{candidate}: is a directory, not a hardware TOML file")
+        if not candidate.exists():
             raise HardwareError(f"{candidate}: no such hardware file")
         return candidate
     preset = PRESET_DIR / f"{name_or_path}.toml"
@@ -207,14 +210,22 @@ def _resolve(name_or_path: str) -> Path:
 
 def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if path.resolve() in seen:
-        raise HardwareError(f"{path}: base files form a cycle")
+        chain = " -> ".join(p.name for p in (*seen, path.resolve()))
+        raise HardwareError(f"{path}: base files form a cycle ({chain})")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise HardwareError(f"{path}: invalid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        line = err.object[: err.start].count(b"\n") + 1
+        raise HardwareError(f"{path}: line {line}: not UTF-8 text (byte 0x{err.object[err.start]:02x})") from None
+    except OSError as err:
+        raise HardwareError(f"{path}: cannot read ({err.strerror or err})") from None
     base_name = data.pop("base", None)
     if base_name is None:
         return data
+    if not isinstance(base_name, str) or not base_name:
+        raise HardwareError(f"{path}: field 'base': must be the name of a TOML file next to it, got {base_name!r}")
     base_path = path.parent / f"{base_name}.toml"
     if not base_path.is_file():
         raise HardwareError(f"{path}: field 'base': no file {base_path.name} next to it")
@@ -273,6 +284,8 @@ class _Reader:
         value = node["value"]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(dotted, f"value must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.fail(dotted, f"value must be finite, got {value!r}")
         if typ is int and not isinstance(value, int):
             raise self.fail(dotted, f"value must be an integer, got {value!r}")
         if bound == ">0" and not value > 0:

@@ -14,9 +14,8 @@ import re
 import sys
 import tempfile
 import traceback
+import zipfile
 from collections.abc import Callable
-
-import numpy as np
 
 
 class UsageError(Exception):
@@ -74,6 +73,8 @@ def write_json(path: str, obj) -> None:
 
 
 def json_default(o):
+    import numpy as np
+
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -83,17 +84,36 @@ def json_default(o):
     return str(o)
 
 
-def load_inputs(path: str, program) -> dict[str, np.ndarray]:
+def read_bytes(path, kind: str, *, limit: int | None = None, label: str | None = None) -> bytes:
+    """A file's bytes (the first `limit`), or one clear line saying why they cannot be read."""
+    label = label or str(path)
+    try:
+        with open(path, "rb") as f:
+            return f.read() if limit is None else f.read(limit)
+    except FileNotFoundError:
+        raise UsageError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{label}: is a directory, not {kind}") from None
+    except OSError as e:
+        raise UsageError(f"{label}: cannot read ({e.strerror or e})") from None
+
+
+def load_inputs(path: str, program) -> dict:
     """arg0..argN from an npz; bf16/int4 arrays saved by numpy come back as raw void bytes and
     are viewed as the declared ml_dtypes type."""
+    import numpy as np
+
     from mixpe.reference.dtypes import to_numpy
 
+    magic = read_bytes(path, "an .npz file", limit=6, label=f"--inputs {path}")
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        raise UsageError(f"--inputs {path}: not a readable .npz archive (write one with numpy.savez)")
     try:
         npz = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise UsageError(f"--inputs {path}: no such file") from None
-    except (OSError, ValueError, EOFError) as e:
-        raise UsageError(f"--inputs {path}: not a readable .npz file ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise UsageError(f"--inputs {path}: not a readable .npz file (truncated?): {e}") from None
     if not hasattr(npz, "files"):
         raise UsageError(f"--inputs {path}: expected an .npz archive, got a single array")
     out = {}
@@ -104,8 +124,8 @@ def load_inputs(path: str, program) -> dict[str, np.ndarray]:
                 raise UsageError(f"--inputs {path}: missing key {key} ('{v.name}', {v.type})")
             try:
                 a = npz[key]
-            except (ValueError, OSError, EOFError) as e:
-                raise UsageError(f"--inputs {path}: cannot read {key} ({e})") from None
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+                raise UsageError(f"--inputs {path}: cannot read {key} (truncated?): {e}") from None
             want = to_numpy(v.type.dtype)
             if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
                 a = a.view(want)
@@ -127,9 +147,12 @@ def run_guarded(prog: str, body: Callable[[], int], argv: list[str] | None) -> i
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `... | head`: the reader left; exit quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as e:  # noqa: BLE001 - the top-level guard
         if is_user_error(e):
-            print(f"{prog}: error: {one_line(e)}", file=sys.stderr)
+            print(error_line(prog, e), file=sys.stderr)
             return 1
         if debug:
             traceback.print_exc()
@@ -153,14 +176,27 @@ def is_user_error(e: Exception) -> bool:
     return type(e) is ValueError
 
 
+# `file:line:col: error: ...`: a diagnostic that already says where and what
+_LOCATED = re.compile(r"[^\s:][^:]*:\d+:\d+: error: ")
+
+
+def error_line(prog: str, e: Exception) -> str:
+    """The one line for a user error: a located diagnostic as it is (like mlir-opt), anything
+    else as `prog: error: message`."""
+    msg = one_line(e)
+    if _LOCATED.match(msg):
+        return msg
+    return f"{prog}: error: {msg.removeprefix('error: ')}"
+
+
 def one_line(e: Exception) -> str:
     from xdsl.utils.exceptions import ParseError
 
-    if isinstance(e, ParseError):  # file:line:col: message, not xDSL's caret drawing
-        from mixpe.diagnostics import parse_error_line
+    from mixpe.diagnostics import parse_error_line, printable
 
+    if isinstance(e, ParseError):  # file:line:col: message, not xDSL's caret drawing
         return parse_error_line(e)
     msg = str(e).strip() or type(e).__name__
     if isinstance(e, OSError) and e.filename:
         msg = f"{e.filename}: {e.strerror or msg}"
-    return " ".join(msg.split())
+    return " ".join(printable(msg).split())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shlex
+import shutil
 import sys
 
 from mixpe.tools._cli import Parser, UsageError, run_guarded
@@ -74,7 +75,8 @@ def _choose(kind: str, given: list[str] | None, default, known: list[str]) -> li
     return list(dict.fromkeys(names))
 
 
-def _out_dir(path: str) -> str:
+def _check_out_dir(path: str) -> bool:
+    """Fails early on an unusable --out; True when the folder is still to be created."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path}: exists and is not a directory")
     parent = os.path.dirname(os.path.abspath(path))
@@ -83,10 +85,10 @@ def _out_dir(path: str) -> str:
             raise UsageError(f"--out {path}: directory {parent} does not exist")
         if not os.access(parent, os.W_OK):
             raise UsageError(f"--out {path}: directory {parent} is not writable")
-        os.mkdir(path)
+        return True
     if not os.access(path, os.W_OK):
         raise UsageError(f"--out {path}: not writable")
-    return path
+    return False
 
 
 def _designs(names: list[str], preset):
@@ -165,28 +167,36 @@ def run(argv: list[str]) -> int:
             raise UsageError(str(e)) from None
     if not args.no_plots and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("plots need matplotlib (pip install matplotlib), or pass --no-plots")
-    out = _out_dir(args.out)
-    designs = _designs(design_names, preset)
-    base_labels = [d.label for d in designs if d.hw in baselines]
-    at = None
-    if points:
-        designs, at = S.sweep_designs(designs, points)
-        designs = S.materialise(designs, out)
-    command = shlex.join([PROG, *argv])
+    create = _check_out_dir(args.out)
+    designs = _designs(design_names, preset)  # a bad design fails before --out is created
+    out = args.out
+    if create:
+        os.mkdir(out)
     try:
-        executor = runner.make_executor(args.executor, args.jobs, args.address)
-    except runner.ExecutorUnavailable as e:
-        raise UsageError(str(e)) from None
-    try:
-        ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor, _progress(args.quiet))
-    finally:
-        executor.shutdown()
-    if at is not None:
-        report.write_tables(ev, out, [], command)
-        paths = S.write_sweep(ev, at, base_labels or [designs[0].label], out, command, plots=not args.no_plots)
-    else:
-        paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
-                                    reference=preset.reference, reference_baseline=preset.reference_baseline)
+        base_labels = [d.label for d in designs if d.hw in baselines]
+        at = None
+        if points:
+            designs, at = S.sweep_designs(designs, points)
+            designs = S.materialise(designs, out)
+        command = shlex.join([PROG, *argv])
+        try:
+            executor = runner.make_executor(args.executor, args.jobs, args.address)
+        except runner.ExecutorUnavailable as e:
+            raise UsageError(str(e)) from None
+        try:
+            ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor, _progress(args.quiet))
+        finally:
+            executor.shutdown()
+        if at is not None:
+            report.write_tables(ev, out, [], command)
+            paths = S.write_sweep(ev, at, base_labels or [designs[0].label], out, command, plots=not args.no_plots)
+        else:
+            paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
+                                        reference=preset.reference, reference_baseline=preset.reference_baseline)
+    except BaseException:
+        if create:  # a failed run leaves no half-filled folder behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     if not args.quiet:
         _print_summary(ev, base_labels, paths, at is not None)
     return 0

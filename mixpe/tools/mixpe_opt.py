@@ -11,18 +11,22 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from mixpe import __version__
-from mixpe.diagnostics import LocatingParser, parse_error_line, verify_located
+from mixpe.diagnostics import LocatingParser, decode_source, one_line, parse_error_line, verify_located
 from mixpe.dialects import linalg_compat
+from mixpe.tools._cli import _LOCATED, UsageError
 
 PROG = "mixpe-opt"
 
@@ -45,7 +49,8 @@ class MixpeOptMain(xDSLOptMain):
         super().register_all_frontends()
 
         def parse_mlir(stream: IO[bytes]) -> ModuleOp:
-            parser = LocatingParser(self.ctx, stream.read(), self.get_input_name())
+            text = decode_source(stream.read(), self.get_input_name(), self.chunk_offset)
+            parser = LocatingParser(self.ctx, text, self.get_input_name())
             parser.line_offset = self.chunk_offset
             try:
                 return parser.parse_module(not self.args.no_implicit_module)
@@ -65,6 +70,11 @@ class MixpeOptMain(xDSLOptMain):
     def register_all_arguments(self, arg_parser) -> None:
         super().register_all_arguments(arg_parser)
         arg_parser.prog = PROG
+
+        def error(message: str):  # argparse prints usage and exits 2; we want one line and 1
+            raise UsageError(message)
+
+        arg_parser.error = error
         arg_parser.add_argument(
             "--debug",
             action="store_true",
@@ -77,6 +87,19 @@ class MixpeOptMain(xDSLOptMain):
             const="irdl",
             help="write the mixpe dialect as IRDL for `mlir-opt --irdl-file` (same as -t irdl)",
         )
+
+    def setup_pipeline(self) -> None:
+        """Checks each pass's options first, so a bad one names its pass and option."""
+        for spec in parse_pipeline(self.args.passes or ""):
+            if spec.name not in self.available_passes:
+                continue  # xDSL's "Unrecognized passes: [...]" lists them all
+            pass_class = self.available_passes[spec.name]()
+            try:
+                pass_class.from_pass_spec(spec)
+            except ValueError as e:
+                msg = _option_error(spec, str(e))
+                raise UsageError(msg if msg.startswith(f"{spec.name}: ") else f"pass {spec.name}: {msg}") from None
+        super().setup_pipeline()
 
     def prepare_output(self) -> IO[str]:
         if self.args.output_file is None:
@@ -107,6 +130,21 @@ class MixpeOptMain(xDSLOptMain):
             raise
 
 
+def _option_error(spec, message: str) -> str:
+    """xDSL's "Incompatible types: given ('four',), expected int | None" as
+    "option weight-bits: expected int, got 'four'"."""
+    m = re.fullmatch(r"Incompatible types: given (\(.*\)), expected (.*)", message.strip(), re.S)
+    if not m:
+        return one_line(message)
+    given, expected = m.groups()
+    want = expected.replace(" | None", "")
+    for key, values in spec.parameters.items():
+        if repr(tuple(values)) == given:
+            shown = ",".join(map(repr, values))
+            return f"option {key}: expected {want}, got {shown}"
+    return f"expected {want}, got {given}"
+
+
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 1
@@ -121,28 +159,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except ParseError as e:
         return _fail(parse_error_line(e))
+    except UsageError as e:
+        return _fail(f"{PROG}: error: {one_line(str(e))}")
     except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
         lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
         where = lines[1].rsplit(":", 1)[-1] if len(lines) > 2 else "?"
         return _fail(f"{PROG}: error: invalid pass pipeline at column {where}: {lines[-1]}"
                      " (quote option values with '/' or spaces: hw=\"path.toml\")")
     except DiagnosticException as e:
-        text = str(e).strip()
-        first = text.splitlines()[0] if text else type(e).__name__
-        return _fail(first if ": error: " in first else f"{PROG}: error: {first}")
+        text = one_line(str(e)) or type(e).__name__
+        return _fail(text if _LOCATED.match(text) else f"{PROG}: error: {text.removeprefix('error: ')}")
     except OSError as e:
         name = e.filename or ""
         return _fail(f"{PROG}: error: {name}: {e.strerror or e}")
-    except (ValueError, KeyError) as e:
+    except ValueError as e:  # xDSL and our passes report bad input as ValueError
         if debug:
-            raise
-        return _fail(f"{PROG}: error: {e}")
+            traceback.print_exc()
+        return _fail(f"{PROG}: error: {one_line(str(e)) or type(e).__name__}")
     except Exception as e:  # the last guard: never a bare traceback
         if debug:
-            raise
-        return _fail(
-            f"{PROG}: internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)"
-        )
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(e).__name__}: {one_line(str(e))} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return 2
 
 
 def cli() -> None:

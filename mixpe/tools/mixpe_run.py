@@ -12,12 +12,14 @@ so every run states what mixpe buys, measured in that run.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from mixpe.tools._cli import Parser, UsageError, check_output_flags, load_inputs, run_guarded, write_atomic, write_json
+from mixpe.tools._cli import Parser, check_output_flags, load_inputs, read_bytes, run_guarded, write_atomic, write_json
 
 PROG = "mixpe-run"
 # The conventional design of the same precision as each default preset (DESIGN §4).
@@ -80,18 +82,14 @@ def _energy(result) -> float:
 
 def run(args) -> int:
     from mixpe import driver
+    from mixpe.diagnostics import decode_source
     from mixpe.simulator.execute import default_hardware, run_program
     from mixpe.simulator.hardware import load_hardware
     from mixpe.simulator.program import parse_program
 
     check_output_flags(args)
     path = Path(args.module)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read ({e})") from None
+    text = decode_source(read_bytes(path, "an MLIR file"), str(path))
 
     options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow)
     module = driver.parse(text, str(path))
@@ -105,7 +103,9 @@ def run(args) -> int:
 
     base_name = args.baseline or BASELINES[default_hardware(parsed)]
     base_options = driver.CompileOptions(hw=base_name, weight_bits=args.weight_bits, dataflow=args.dataflow)
-    base_program = parse_program(driver.to_program(driver.compile_module(driver.parse(text, str(path)), base_options), args.entry))
+    with contextlib.redirect_stderr(io.StringIO()):  # its remarks were printed for our compile
+        base_module = driver.compile_module(driver.parse(text, str(path)), base_options)
+    base_program = parse_program(driver.to_program(base_module, args.entry))
     baseline = run_program(base_program, load_hardware(base_name))
 
     gemms = gemm_table(result)

@@ -80,6 +80,11 @@ def _run_gemm(args) -> int:
     if args.program or args.inputs or args.outputs:
         raise UsageError("--gemm takes no program, --inputs or --outputs")
     M, N, K = _ints(args.gemm, ",", 3, "--gemm")
+    for flag, value, top in (("--weight-bits", args.weight_bits, 16), ("--act-bits", args.act_bits, 32)):
+        if value is not None and not 1 <= value <= top:
+            raise UsageError(f"{flag} {value}: must be in 1..{top}")
+    if args.group_size is not None and (args.group_size < 0 or (args.group_size and K % args.group_size)):
+        raise UsageError(f"--group-size {args.group_size}: must divide K={K} (0: not quantized)")
     name = args.hw or ("mixpe-w4a8" if args.act_bits and args.act_bits <= 8 else "mixpe-w4a16")
     hw = _hardware(name, args.array)
     if args.report:

@@ -484,6 +484,11 @@ class MixpeRaisePass(ModulePass):
 
     weight_bits: int | None = None
 
+    def __post_init__(self) -> None:
+        # a width above the storage's is declined per op, with a remark; below 1 is never valid
+        if self.weight_bits is not None and self.weight_bits < 1:
+            raise ValueError(f"{NAME}: weight-bits must be a positive number of bits, got {self.weight_bits}")
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits), RaiseQuantizedMatmul()])
         PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(op)

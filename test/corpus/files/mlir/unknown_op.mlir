@@ -1,0 +1,5 @@
+// Bad: arith has no op "frobnicate".
+func.func @f() {
+  "arith.frobnicate"() : () -> ()
+  func.return
+}

@@ -1,0 +1,5 @@
+// Bad: a string attribute that never ends.
+func.func @f() {
+  %c = arith.constant {note = "unterminated} 0 : i32
+  func.return
+}

@@ -21,12 +21,14 @@ class CompileOptions:
     weight_bits: int | None = None
     dataflow: str | None = None
     detect_pow2: bool = False
+    act_quant: str = "none"
 
     def pipeline(self):
         from mixpe.transforms.mixpe_pipeline import MixpePipelinePass
 
         return MixpePipelinePass(
-            hw=self.hw, weight_bits=self.weight_bits, dataflow=self.dataflow, detect_pow2=self.detect_pow2
+            hw=self.hw, weight_bits=self.weight_bits, dataflow=self.dataflow, detect_pow2=self.detect_pow2,
+            act_quant=self.act_quant,
         )
 
 

@@ -375,10 +375,14 @@ class Emitter:
                           [(_shape(op.results[0], op), self._dtype(op.results[0]))], kind=kind, dims=reduced)
         init = op.outputs[0].owner
         neutral = {"add": 0, "mul": 1}.get(kind)
-        if isinstance(init, linalg.FillOp) and (neutral is None or _scalar(init.inputs[0], init) == neutral) and kind in ("add", "mul"):
+        if isinstance(init, linalg.FillOp) and neutral is not None and _scalar(init.inputs[0], init) == neutral:
             self.names[op.results[0]] = names[0]
             return
-        raise _fail(op, "reductions must start from a neutral linalg.fill (0 for add, 1 for mul)")
+        # Any other init is combined once at the end: add/mul/max/min are associative.
+        shape, dt = _shape(op.results[0], op), self._dtype(op.results[0])
+        (self.names[op.results[0]],) = self.emit(
+            op, "elementwise", [self.name(op.outputs[0], op), names[0]], [(shape, dt)], op=kind
+        )
 
     def ret(self, op: func.ReturnOp):
         for v in op.arguments:

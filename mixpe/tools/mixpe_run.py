@@ -13,6 +13,7 @@ so every run states what mixpe buys, measured in that run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import sys
 from pathlib import Path
@@ -33,6 +34,10 @@ def _parser() -> Parser:
     p.add_argument("--hw", metavar="NAME|FILE", help="hardware preset or TOML (default: by activation type)")
     p.add_argument("--weight-bits", type=int, help="the integer storage holds N-bit values (e.g. 4)")
     p.add_argument("--dataflow", choices=("os", "ws"), help="override the hardware's dataflow")
+    p.add_argument("--act-quant", choices=("none", "per-token"), default="none",
+                   help="quantize float activations to i8 per token (for A8 hardware; changes the numbers)")
+    p.add_argument("--detect-pow2", action="store_true",
+                   help="run constant weights that are all ±2^p as DenseShift shifts")
     p.add_argument("--baseline", metavar="NAME|FILE",
                    help="design to compare with (default: w4a16-dequant / w4a8-dequant by activations)")
     p.add_argument("--inputs", metavar="IN.npz", help="inputs, keys arg0..argN: execute the function")
@@ -91,7 +96,8 @@ def run(args) -> int:
     path = Path(args.module)
     text = decode_source(read_bytes(path, "an MLIR file"), str(path))
 
-    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow)
+    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow,
+                                    act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     module = driver.parse(text, str(path))
     program = driver.to_program(driver.compile_module(module, options), args.entry)
     if not any(i["op"] in ("group_psum", "bitplane_psum", "shift_psum", "mpgemm") for i in program["instructions"]):
@@ -102,7 +108,7 @@ def run(args) -> int:
     result = run_program(parsed, hw, inputs)
 
     base_name = args.baseline or BASELINES[default_hardware(parsed)]
-    base_options = driver.CompileOptions(hw=base_name, weight_bits=args.weight_bits, dataflow=args.dataflow)
+    base_options = dataclasses.replace(options, hw=base_name)
     with contextlib.redirect_stderr(io.StringIO()):  # its remarks were printed for our compile
         base_module = driver.compile_module(driver.parse(text, str(path)), base_options)
     base_program = parse_program(driver.to_program(base_module, args.entry))
@@ -110,6 +116,9 @@ def run(args) -> int:
 
     gemms = gemm_table(result)
     print(result.summary())
+    if args.act_quant == "per-token":
+        print("note: float activations were quantized to i8 per token (--act-quant per-token): "
+              "the results are those of the quantized model, not of the float one")
     print(_format_gemms(gemms))
     ours_c, base_c = result.to_dict()["totals"]["cycles"]["total"], baseline.to_dict()["totals"]["cycles"]["total"]
     speed = base_c / ours_c if ours_c else float("inf")
@@ -120,7 +129,7 @@ def run(args) -> int:
         write_atomic(args.outputs, lambda f: np.savez(f, **result.outputs))
     if args.report:
         write_json(args.report, {
-            "module": str(path), "result": result.to_dict(), "gemms": gemms,
+            "module": str(path), "act_quant": args.act_quant, "result": result.to_dict(), "gemms": gemms,
             "baseline": {"hardware": baseline.hw.name, "result": baseline.to_dict(),
                          "speedup": speed, "energy_reduction": energy},
         })

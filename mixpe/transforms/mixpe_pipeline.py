@@ -21,8 +21,8 @@ from mixpe.transforms.mixpe_tile import MixpeTilePass
 
 @dataclass(frozen=True)
 class MixpePipelinePass(ModulePass):
-    """Options go to the stage that owns them: `weight-bits` to raise, `hw` and
-    `dataflow` to tile, `detect-pow2` to shift-add."""
+    """Options go to the stage that owns them: `weight-bits` and `act-quant` to raise,
+    `hw` and `dataflow` to tile, `detect-pow2` to shift-add."""
 
     name = "mixpe-pipeline"
 
@@ -30,10 +30,11 @@ class MixpePipelinePass(ModulePass):
     weight_bits: int | None = None
     dataflow: str | None = None
     detect_pow2: bool = False
+    act_quant: str = "none"
 
     def stages(self) -> list[ModulePass]:
         return [
-            MixpeRaisePass(weight_bits=self.weight_bits),
+            MixpeRaisePass(weight_bits=self.weight_bits, act_quant=self.act_quant),
             MixpeHoistDequantPass(),
             MixpeShiftAddPass(detect_pow2=self.detect_pow2),
             MixpeTilePass(hw=self.hw, dataflow=self.dataflow),

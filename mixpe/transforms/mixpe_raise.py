@@ -348,8 +348,9 @@ def _erase_dead(value: SSAValue, rewriter: PatternRewriter) -> None:
 
 
 class RaiseContraction(RewritePattern):
-    def __init__(self, weight_bits: int | None):
+    def __init__(self, weight_bits: int | None, act_quant: str = "none"):
         self.weight_bits = weight_bits
+        self.act_quant = act_quant
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if not isinstance(op, linalg.MatmulOp | linalg.GenericOp):
@@ -393,9 +394,22 @@ class RaiseContraction(RewritePattern):
         q = _materialize(c.q, rewriter, op)
         s = _materialize(c.scale, rewriter, op)
         z = [_materialize(c.zero, rewriter, op)] if c.zero else []
+        result_type = op.results[0].type
+        token_scales = None
+        if self.act_quant == "per-token" and not c.x_int:
+            from xdsl.builder import ImplicitBuilder
+            from xdsl.dialects.builtin import f32
+
+            from mixpe.transforms._act_quant import quantize_per_token
+
+            with ImplicitBuilder(rewriter):
+                x, token_scales = quantize_per_token(x)
+            max_w = (1 << (bits - 1)) if signed else (1 << bits) - 1
+            acc = IntegerType(32) if c.group * 128 * max_w < (1 << 31) else IntegerType(64)
+            result_type = TensorType(f32, result_type.get_shape())
         gemm = MpGemmOp.build(
             operands=[x, q, s, z],
-            result_types=[op.results[0].type],
+            result_types=[result_type],
             properties={
                 "group_size": IntegerAttr(c.group, i64),
                 "weight_bits": IntegerAttr(bits, i64),
@@ -408,7 +422,17 @@ class RaiseContraction(RewritePattern):
         )
         old_operands = list(op.operands)
         inherit_location([gemm], op)
-        rewriter.replace(op, gemm)
+        if token_scales is None:
+            rewriter.replace(op, gemm)
+        else:
+            from xdsl.builder import ImplicitBuilder
+
+            from mixpe.transforms._act_quant import rescale_per_token
+
+            rewriter.insert(gemm, InsertPoint.before(op))
+            with ImplicitBuilder(rewriter):
+                y = rescale_per_token(gemm.result, token_scales, out_type.get_element_type())
+            rewriter.replace(op, [], [y])
         for value in old_operands:
             _erase_dead(value, rewriter)
 
@@ -478,17 +502,22 @@ class MixpeRaisePass(ModulePass):
 
     `weight-bits=N` declares that the integer storage holds N-bit values (torch has no
     int4 dtype, so 4-bit weights arrive in i8); without it the storage width is used.
+    `act-quant=per-token` quantizes float activations dynamically to i8 per token
+    (`_act_quant`), for A8 hardware; it changes the numbers, so it is opt-in.
     """
 
     name = NAME
 
     weight_bits: int | None = None
+    act_quant: str = "none"
 
     def __post_init__(self) -> None:
         # a width above the storage's is declined per op, with a remark; below 1 is never valid
         if self.weight_bits is not None and self.weight_bits < 1:
             raise ValueError(f"{NAME}: weight-bits must be a positive number of bits, got {self.weight_bits}")
+        if self.act_quant not in ("none", "per-token"):
+            raise ValueError(f"{NAME}: act-quant must be none or per-token, got '{self.act_quant}'")
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits), RaiseQuantizedMatmul()])
+        patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits, self.act_quant), RaiseQuantizedMatmul()])
         PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(op)

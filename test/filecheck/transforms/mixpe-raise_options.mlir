@@ -11,3 +11,17 @@
 // SYM4: mixpe.mpgemm %arg0, %arg1 scales(%arg2) group 32 bits 4 signed format int layout kn zp symmetric
 // TOOWIDE: remark: [mixpe-raise] not raised: weight-bits=16 exceeds the 8-bit storage i8
 // TOOWIDE: linalg.matmul
+
+// act-quant=per-token: float activations are quantized to i8 per token (scale max|x|/127,
+// round to even, clamp), the mpgemm accumulates in i32, and the result is rescaled per token.
+// RUN: mixpe-opt %inputs/torch/gptq_uint4_g128.mlir -p 'mixpe-raise{weight-bits=4 act-quant=per-token}' | filecheck %s --check-prefix=AQ
+// AQ: math.absf
+// AQ: arith.maximumf
+// AQ: arith.select
+// AQ: math.roundeven
+// AQ: arith.fptosi %{{.*}} : f32 to i8
+// AQ: %[[Y:.*]] = mixpe.mpgemm %{{.*}}, %arg1 scales(%arg2) zeros(%arg3) group 128 bits 4 unsigned format int layout nk zp original acc i32 : (tensor<4x256xi8>
+// AQ: ins(%[[Y]], %{{.*}} : tensor<4x128xf32>, tensor<4xf32>)
+// AQ: arith.mulf
+// RUN: not mixpe-opt %inputs/torch/gptq_uint4_g128.mlir -p 'mixpe-raise{act-quant=per-channel}' 2>&1 | filecheck %s --check-prefix=AQBAD
+// AQBAD: mixpe-opt: error: mixpe-raise: act-quant must be none or per-token, got 'per-channel'

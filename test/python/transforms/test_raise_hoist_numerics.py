@@ -115,3 +115,45 @@ def test_quantized_matmul_raise_is_bit_exact(m, k, n, zw, seed):
     want = (args[0].astype(np.int64) @ (args[1].astype(np.int64) - zw)).astype(np.int32)
     for y in (y0, y1, y2):
         np.testing.assert_array_equal(y, want)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=linear_specs(), seed=st.integers(0, 2**32 - 1))
+def test_per_token_activation_quantization(spec, seed):
+    """`act-quant=per-token`: float activations become i8 per token; the module computes
+    exactly what a numpy reference quantizing the same way (f32) computes, and the
+    simulator runs it bit for bit."""
+    from mixpe import driver
+    from mixpe.simulator.execute import run_program
+    from mixpe.simulator.program import parse_program
+
+    if spec.act == "i8":
+        return  # integer activations are already quantized: the option leaves them alone
+    text = emit(spec)
+    args = random_inputs(spec, np.random.default_rng(seed))
+    if seed % 5 == 0:
+        args[0] = args[0].copy()
+        args[0][0] = 0  # an all-zero token takes the scale 1, not a division by zero
+    module, y = run(text, args, [MixpeRaisePass(weight_bits=spec.bits, act_quant="per-token")])
+    assert "mixpe.mpgemm" in str(module) and "acc i32" in str(module)
+
+    x = args[0].astype(np.float32)
+    amax = np.abs(x).max(axis=1)
+    sx = np.where(amax == 0, np.float32(1), amax / np.float32(127)).astype(np.float32)
+    xq = np.clip(np.rint(x / sx[:, None]), -127, 127).astype(np.int8)
+    z = args[3] if len(args) > 3 else None
+    p = kernels.mpgemm(xq, args[1].astype(np.int64), args[2], z, group_size=spec.group, weight_bits=spec.bits,
+                       signed=spec.signed, zp_mode=spec.zp_mode, layout=spec.layout, acc="i32", out_dtype="f32")
+    want = (p * sx[:, None]).astype(np.float32)
+    if spec.out != "f32":
+        from mixpe.reference.dtypes import round_to
+
+        want = round_to(want.astype(np.float64), spec.out)
+    np.testing.assert_array_equal(y.astype(np.float64), want.astype(np.float64))
+
+    program = parse_program(driver.compile_to_program(
+        text, driver.CompileOptions(weight_bits=spec.bits, act_quant="per-token")))
+    assert any(v.type.dtype == "i8" for i in program.instructions if i.op == "bitplane_psum"
+               for v in [program.values[i.args[0]]])
+    got = run_program(program, None, args).outputs["result0"]
+    np.testing.assert_array_equal(got.astype(np.float64), y.astype(np.float64))

@@ -63,6 +63,14 @@ def dequant_nk(q, s, z, g, dtype, int_sub=False, cast_first=False):
     return w.reshape(N, K)
 
 
+class Grouped(torch.nn.Module):
+    """A module parameterised by the quantization group size g."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.g = g
+
+
 class GptqLinear(torch.nn.Module):
     """y = x @ W.t(), W = (q - z) * s dequantized per group of g along K; q [N,K]."""
 
@@ -145,12 +153,8 @@ def _():
     return GptqLinear(g, f16, int_sub=True, form="linear"), gptq_args((M, K), N, K, g, 15, (0.005, 0.02), torch.int8)
 
 
-class AwqRescale(torch.nn.Module):
+class AwqRescale(Grouped):
     """AWQ/BitBLAS 'rescale': W = q*s - zs (zs = z*s precomputed, float). q stored [K,N]."""
-
-    def __init__(self, g):
-        super().__init__()
-        self.g = g
 
     def forward(self, x, q, s, zs):
         K, N = q.shape
@@ -177,12 +181,8 @@ def _():
     return AwqRescale(g), args
 
 
-class SymmetricKN(torch.nn.Module):
+class SymmetricKN(Grouped):
     """Symmetric signed int4 (int8 storage) weight stored [K,N], scales [G,N], f32, x @ W."""
-
-    def __init__(self, g):
-        super().__init__()
-        self.g = g
 
     def forward(self, x, q, s):
         K, N = q.shape
@@ -233,12 +233,8 @@ def _():
     return GptqLinear(g, f16, int_sub=False, form="linear"), gptq_args((B, S, K), N, K, g, 15, (0.005, 0.02))
 
 
-class GatedMLP(torch.nn.Module):
+class GatedMLP(Grouped):
     """LLaMA MLP: down(silu(gate(x)) * up(x)), each projection GPTQ uint4 asymmetric g=128."""
-
-    def __init__(self, g):
-        super().__init__()
-        self.g = g
 
     def forward(self, x, qg, sg, zg, qu, su, zu, qd, sd, zd):
         wg = dequant_nk(qg, sg, zg, self.g, x.dtype)
@@ -444,12 +440,8 @@ def _():
     return LinearBias(g), args
 
 
-class PackedUint4(torch.nn.Module):
+class PackedUint4(Grouped):
     """Two uint4 per byte (low nibble = even k, high nibble = odd k), as packed checkpoints do."""
-
-    def __init__(self, g):
-        super().__init__()
-        self.g = g
 
     def forward(self, x, qp, s, z):
         N, Kh = qp.shape
@@ -516,12 +508,11 @@ NF4_TABLE = [
 ]
 
 
-class NF4Lut(torch.nn.Module):
+class NF4Lut(Grouped):
     """bitsandbytes-style NF4: W = LUT[q] * absmax per block of 64 (non-uniform; a gather)."""
 
     def __init__(self, g):
-        super().__init__()
-        self.g = g
+        super().__init__(g)
         self.register_buffer("lut", torch.tensor(NF4_TABLE, dtype=torch.float16))
 
     def forward(self, x, q, absmax):

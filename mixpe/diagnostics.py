@@ -167,10 +167,41 @@ def parse_error_line(error: ParseError) -> str:
     return f"{error.span.get_location()}: error: {one_line(error.msg)}"
 
 
+def _visible(value, user: Operation, order: dict) -> bool:
+    """MLIR's dominance rule inside single-block regions: a value is usable if it is an
+    argument of a block enclosing `user`, or the result of an op before `user` (or before
+    the op enclosing it) in an enclosing block. xDSL 0.74 does not check this."""
+    from xdsl.ir import BlockArgument, OpResult
+
+    if isinstance(value, BlockArgument):
+        block = value.block
+    elif isinstance(value, OpResult):
+        block = value.op.parent_block()
+    else:
+        return True
+    ancestor = user
+    while ancestor is not None:
+        if ancestor.parent_block() is block:
+            if isinstance(value, BlockArgument):
+                return True
+            index = order.get(block)
+            if index is None:  # positions once per block: verification stays linear
+                index = order[block] = {o: i for i, o in enumerate(block.ops)}
+            return index[value.op] < index[ancestor]
+        ancestor = ancestor.parent_op()
+    return False
+
+
 def verify_located(module: ModuleOp) -> None:
     """Verifies op by op so that the failure names the offending op's location."""
+    order: dict = {}
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)
         except DiagnosticException as e:
             raise DiagnosticException(format_diagnostic("error", str(e), op)) from e
+        for i, value in enumerate(op.operands):
+            if not _visible(value, op, order):
+                raise DiagnosticException(format_diagnostic(
+                    "error", f"operand #{i} of '{op.name}' is not visible here: its definition does "
+                    "not dominate this use (defined later, or in another region)", op))

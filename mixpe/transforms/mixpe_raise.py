@@ -347,6 +347,13 @@ def _erase_dead(value: SSAValue, rewriter: PatternRewriter) -> None:
         _erase_dead(operand, rewriter)
 
 
+def _int_accumulator(group: int, x_bits: int, w_bits: int, signed: bool) -> IntegerType:
+    """i32 when |P| <= g·max|x|·max|w| provably fits, else i64 (the verifier's bound)."""
+    max_w = (1 << (w_bits - 1)) if signed else (1 << w_bits) - 1
+    bound = group * (1 << (x_bits - 1)) * max_w
+    return IntegerType(32) if bound < (1 << 31) else IntegerType(64)
+
+
 class RaiseContraction(RewritePattern):
     def __init__(self, weight_bits: int | None, act_quant: str = "none"):
         self.weight_bits = weight_bits
@@ -384,10 +391,7 @@ class RaiseContraction(RewritePattern):
         if not isinstance(acc, AnyFloat):
             raise Unsupported(f"the result {acc} is not a float (the scales make it one)")
         if c.x_int:
-            x_width = c.x.leaf.type.width.data
-            max_w = (1 << (bits - 1)) if signed else (1 << bits) - 1
-            bound = c.group * (1 << (x_width - 1)) * max_w
-            acc = IntegerType(32) if bound < (1 << 31) else IntegerType(64)
+            acc = _int_accumulator(c.group, c.x.leaf.type.width.data, bits, signed)
 
         mode = {"original": ZeroPointMode.ORIGINAL, "rescale": ZeroPointMode.RESCALE, "symmetric": ZeroPointMode.SYMMETRIC}[c.dequant.mode]
         x = _materialize(c.x, rewriter, op)
@@ -404,8 +408,7 @@ class RaiseContraction(RewritePattern):
 
             with ImplicitBuilder(rewriter):
                 x, token_scales = quantize_per_token(x)
-            max_w = (1 << (bits - 1)) if signed else (1 << bits) - 1
-            acc = IntegerType(32) if c.group * 128 * max_w < (1 << 31) else IntegerType(64)
+            acc = _int_accumulator(c.group, 8, bits, signed)  # the i8 quantized activations
             result_type = TensorType(f32, result_type.get_shape())
         gemm = MpGemmOp.build(
             operands=[x, q, s, z],

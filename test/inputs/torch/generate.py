@@ -426,16 +426,10 @@ class LinearBias(GptqLinear):
 @case("linear_bias_uint4_g128", "LinearBias(g=128): GptqLinear + bias, F.linear(x, W, b), f16")
 def _():
     M, K, N, g = 4, 256, 64, 128
-    G = K // g
+    linear = gptq_args((M, K), N, K, g, 15, (0.005, 0.02))
 
     def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 15, (N, K), torch.uint8),
-            uniform(gen, 0.005, 0.02, (N, G), f16),
-            randint(gen, 0, 15, (N, G), torch.uint8),
-            randn(gen, (N,), f16),
-        ]
+        return linear(gen) + [randn(gen, (N,), f16)]  # the bias
 
     return LinearBias(g), args
 

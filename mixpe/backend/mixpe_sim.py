@@ -56,6 +56,10 @@ _CMPF = ["false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt",
 _CMPI = ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"]
 
 
+# ops that move elements without changing them: a value read unsigned is unsigned before them too
+_SAME_BITS = (tensor.ExpandShapeOp, tensor.CollapseShapeOp, linalg.TransposeOp)
+
+
 class BackendError(DiagnosticException):
     """An op the program format cannot express; the message is a located one-liner."""
 
@@ -98,6 +102,17 @@ def _unsigned_storage(module: ModuleOp) -> set[SSAValue]:
         if isinstance(op, mx.DequantEpilogueOp) and op.zero_signedness is not None and op.zeros is not None:
             if op.zero_signedness.data == mx.Signedness.UNSIGNED:
                 out.add(op.zeros)
+    # The same bits before a reshape or transpose are read the same way: declaring the source
+    # (a function input, a constant) unsigned binds user data such as 11 for an i4 read by extui.
+    todo = list(out)
+    while todo:
+        v = todo.pop()
+        owner = v.owner
+        if isinstance(owner, _SAME_BITS):
+            src = owner.operands[0]
+            if src not in out:
+                out.add(src)
+                todo.append(src)
     return out
 
 
@@ -131,19 +146,42 @@ class Emitter:
         return self.b.op(kind, args, res, loc=op_location(op), schedule=schedule, **attrs)
 
     def define(self, op: Operation, kind: str, args: list[str], /, schedule=None, **attrs) -> None:
+        # Partial sums live in the PE's accumulator (`acc`): an f16/bf16 accumulator in the IR
+        # (IREE's f16 matmuls) is widened to f32 there, never narrowed; the epilogue rounds.
+        acc = attrs.get("acc") if kind != "mpgemm" else None
         names = self.emit(
-            op, kind, args, [(_shape(r, op), self._dtype(r)) for r in op.results], schedule, **attrs
+            op, kind, args, [(_shape(r, op), acc or self._dtype(r)) for r in op.results], schedule, **attrs
         )
         for r, n in zip(op.results, names):
             self.names[r] = n
 
     def _dtype(self, v: SSAValue) -> str:
-        """Function inputs read as unsigned weights are declared `ui*` so that 8-bit values
-        >= 128 bind exactly; computed values keep their signless type (an unsigned 8-bit
-        weight >= 128 computed in the function is then a clear range error at run time)."""
+        """Function inputs and constants read as unsigned weights or zero points are declared
+        `ui*`, so that 8-bit values >= 128 bind exactly; a computed value keeps its signless
+        type and is widened with `extui` where a mixpe op reads it (`unsigned_arg`)."""
         d = dtype(v.type)
-        is_input = isinstance(v, BlockArgument) and v.owner is self.fn.body.block
-        return "u" + d if is_input and v in self.unsigned and d.startswith("i") else d
+        return "u" + d if self._declared_unsigned(v) and d.startswith("i") else d
+
+    def _declared_unsigned(self, v: SSAValue) -> bool:
+        if v not in self.unsigned:
+            return False
+        if isinstance(v, BlockArgument):
+            return v.owner is self.fn.body.block
+        if isinstance(v.owner, _SAME_BITS):
+            return self._declared_unsigned(v.owner.operands[0])
+        return isinstance(v.owner, arith.ConstantOp)
+
+    def arg(self, v: SSAValue, op: Operation) -> str:
+        """The program name of an operand of a mixpe op; a signless integer that the op reads
+        unsigned (`unsigned` storage, `zeros_read unsigned`) and that was computed in the
+        function is zero-extended first, so a bit pattern >= 2^(w-1) keeps its unsigned value."""
+        name = self.name(v, op)
+        d = dtype(v.type)
+        if v not in self.unsigned or self._declared_unsigned(v) or not d.startswith("i") or d == "i64":
+            return name
+        wide = f"i{2 * int(d[1:])}"
+        (name,) = self.emit(op, "elementwise", [name], [(_shape(v, op), wide)], op="extui")
+        return name
 
     # -- driver -------------------------------------------------------------------------
 
@@ -171,12 +209,12 @@ class Emitter:
         return dict(group_size=op.g, weight_bits=op.bits, signed=op.is_signed, layout=op.layout.data.value)
 
     def mpgemm(self, op: mx.MpGemmOp):
-        args = [self.name(v, op) for v in (op.x, op.weights, op.scales, *([op.zeros] if op.zeros else []))]
+        args = [self.arg(v, op) for v in (op.x, op.weights, op.scales, *([op.zeros] if op.zeros else []))]
         self.define(op, "mpgemm", args, self._schedule(op, "pow2" if op.is_pow2 else "mac"),
                     zp_mode=op.zp_mode.data.value, acc=_acc(op.acc_type), **self._weight_attrs(op))
 
     def group_psum(self, op: mx.GroupPsumOp):
-        args = [self.name(op.x, op), self.name(op.weights, op)]
+        args = [self.name(op.x, op), self.arg(op.weights, op)]
         self.define(op, "group_psum", args, self._schedule(op, "pow2" if op.is_pow2 else "mac"),
                     acc=_acc(op.result.type.get_element_type()), **self._weight_attrs(op))
 
@@ -186,11 +224,11 @@ class Emitter:
 
     def epilogue(self, op: mx.DequantEpilogueOp):
         vals = [op.psums, *([op.act_sums] if op.act_sums else []), op.scales, *([op.zeros] if op.zeros else [])]
-        self.define(op, "dequant_epilogue", [self.name(v, op) for v in vals],
+        self.define(op, "dequant_epilogue", [self.arg(v, op) for v in vals],
                     zp_mode=op.zp_mode.data.value, layout=op.layout.data.value)
 
     def bitplanes(self, op: mx.BitplanesOp):
-        self.define(op, "bitplanes", [self.name(op.weights, op)], weight_bits=op.weight_bits.value.data,
+        self.define(op, "bitplanes", [self.arg(op.weights, op)], weight_bits=op.weight_bits.value.data,
                     signed=op.signedness.data == mx.Signedness.SIGNED, layout=op.layout.data.value)
 
     def bitplane_psum(self, op: mx.BitplanePsumOp):
@@ -230,6 +268,8 @@ class Emitter:
         except EvaluationError as e:  # e.g. a dense_resource without its blob: a located error
             raise _fail(op, e.reason) from None
         flat = np.ascontiguousarray(value)
+        if self._dtype(op.result).startswith("u") and flat.dtype.kind == "i":
+            flat = flat.view(flat.dtype.str.replace("i", "u"))  # the same bits, read unsigned
         if flat.size and (flat == flat.flat[0]).all():
             attrs = {"value": flat.flat[0].item()}
         else:

@@ -20,12 +20,13 @@ from xdsl.dialects import arith, func, tensor
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AnyFloat,
+    IndexType,
     IntegerType,
     ModuleOp,
     TensorType,
 )
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
-from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
 from xdsl.utils.exceptions import DiagnosticException
 from xdsl.utils.target import Target
 
@@ -321,6 +322,93 @@ class Emitter:
         self.names[op.results[0]] = total
 
     def generic(self, op: linalg.GenericOp):
+        """Elementwise generics and single-combine reductions become the dedicated vector ops;
+        anything else (gather or floordiv maps, several results, fused bodies) runs as one
+        `generic` instruction, so nothing that parses is left unrunnable."""
+        mark = (len(self.b.obj["instructions"]), dict(self.names), self.counter)
+        try:
+            return self._generic_split(op)
+        except BackendError:
+            del self.b.obj["instructions"][mark[0]:]
+            self.names, self.counter = mark[1], mark[2]
+        self._generic_whole(op)
+
+    def _generic_whole(self, op: linalg.GenericOp) -> None:
+        n_in, iters = len(op.inputs), [str(i.data) for i in op.iterator_types.data]
+        maps = [m.data for m in op.indexing_maps.data]
+        ranges: list[int | None] = [None] * len(iters)
+        for v, m in zip((*op.inputs, *op.outputs), maps):
+            for axis, r in enumerate(m.results):
+                if isinstance(r, AffineDimExpr):
+                    ranges[r.position] = _shape(v, op)[axis]
+        if None in ranges:
+            raise _fail(op, "a loop of this generic is not the dimension of any operand")
+        block = op.body.block
+        refs: dict[SSAValue, str] = {a: f"in{i}" for i, a in enumerate(block.args[:n_in])}
+        refs.update({a: f"out{i}" for i, a in enumerate(block.args[n_in:])})
+        captures: list[str] = []
+        body: list[dict] = []
+
+        def ref(v: SSAValue, user: Operation) -> str:
+            if v in refs:
+                return refs[v]
+            if isinstance(v.owner, arith.ConstantOp) and not isinstance(v.type, TensorType):
+                body.append(self._body_op(v.owner, []))
+            else:  # a tensor or runtime scalar from outside the body: read through `extract`
+                captures.append(self.name(v, user))
+                cap = f"cap{len(captures) - 1}"
+                if isinstance(v.type, TensorType):
+                    refs[v] = cap
+                    return cap
+                body.append({"op": "extract", "args": [cap], "dtype": _body_dtype(v.type, user)})
+            refs[v] = f"v{len(body) - 1}"
+            return refs[v]
+
+        for b in block.ops:
+            if isinstance(b, linalg.YieldOp):
+                break
+            body.append(self._body_op(b, [ref(a, b) for a in b.operands]))
+            refs[b.results[0]] = f"v{len(body) - 1}"
+        else:
+            raise _fail(op, "generic body without a yield")
+        yields = [ref(v, block.last_op) for v in block.last_op.operands]
+        inits = []
+        for v, a in zip(op.outputs, block.args[n_in:]):
+            if v in self.names:
+                inits.append(self.names[v])
+            elif a.uses:
+                raise _fail(op, "the body reads its output, but the init is an uninitialised tensor")
+        args = [self.name(v, op) if isinstance(v.type, TensorType) else self._outer(op, v) for v in op.inputs]
+        self.define(op, "generic", [*args, *inits, *captures], inputs=n_in, captures=len(captures),
+                    inits=[v in self.names for v in op.outputs], shapes=[_shape(v, op) for v in op.outputs],
+                    ranges=ranges, iterators=iters, maps=[[_expr(r, op) for r in m.results] for m in maps],
+                    body=body, **{"yield": yields})
+
+    def _body_op(self, b: Operation, args: list[str]) -> dict:
+        dt = _body_dtype(b.results[0].type, b) if len(b.results) == 1 else None
+        if dt is None:
+            raise _fail(b, f"'{b.name}' with {len(b.results)} results has no vector-unit equivalent")
+        if isinstance(b, linalg.IndexOp):
+            return {"op": "index", "dim": b.dim.value.data, "dtype": dt}
+        if isinstance(b, arith.ConstantOp):
+            value = _scalar(b.result, b)
+            return {"op": "constant", "value": int(bool(value)) if dt == "i1" else value, "dtype": dt}
+        if isinstance(b, tensor.ExtractOp):
+            return {"op": "extract", "args": args, "dtype": dt}
+        if b.name in ("arith.index_cast", "arith.index_castui"):
+            src, dst = _body_dtype(b.operands[0].type, b), dt
+            kind = "copy" if src == dst else ("trunci" if int(src[1:]) > int(dst[1:]) else
+                                                ("extui" if b.name.endswith("ui") else "extsi"))
+            return {"op": kind, "args": args, "dtype": dt}
+        kind = _ELEMENTWISE.get(b.name)
+        if kind is None:
+            raise _fail(b, f"'{b.name}' has no vector-unit equivalent")
+        d = {"op": kind, "args": args, "dtype": dt}
+        if kind == "cmp":
+            d["predicate"] = (_CMPF if b.name == "arith.cmpf" else _CMPI)[b.predicate.value.data]
+        return d
+
+    def _generic_split(self, op: linalg.GenericOp):
         iters = [str(i.data) for i in op.iterator_types.data]
         if "reduction" in iters:
             return self._reduction(op, iters)
@@ -434,6 +522,30 @@ def _scalar(v: SSAValue, op: Operation) -> float | int:
     if isinstance(owner, arith.ConstantOp):
         return owner.value.value.data
     raise _fail(op, "the fill value must be an arith.constant")
+
+
+def _body_dtype(t: Attribute, op: Operation) -> str:
+    if isinstance(t, IndexType):
+        return "i64"  # MLIR's index, as the simulator's generic bodies hold it
+    try:
+        return dtype(t)
+    except ValueError:
+        raise _fail(op, f"element type {t} cannot be simulated") from None
+
+
+_EXPR_KIND = {AffineBinaryOpKind.Add: "add", AffineBinaryOpKind.Mul: "mul", AffineBinaryOpKind.Mod: "mod",
+              AffineBinaryOpKind.FloorDiv: "floordiv", AffineBinaryOpKind.CeilDiv: "ceildiv"}
+
+
+def _expr(e, op: Operation) -> list:
+    """An affine expression as the program's nested list (mixpe/simulator/generic.py)."""
+    if isinstance(e, AffineDimExpr):
+        return ["d", e.position]
+    if isinstance(e, AffineConstantExpr):
+        return ["c", e.value]
+    if isinstance(e, AffineBinaryOpExpr):
+        return [_EXPR_KIND[e.kind], _expr(e.lhs, op), _expr(e.rhs, op)]
+    raise _fail(op, f"affine expression {e} (symbols) cannot be simulated")
 
 
 def _acc(t: Attribute) -> str:

@@ -30,6 +30,7 @@ from mixpe.reference.dtypes import (
     widen_int,
 )
 from mixpe.simulator.program import OPS, Instruction, Program, check_placement, load_program
+from mixpe.simulator import generic
 from mixpe.simulator import report as R
 from mixpe.simulator.cost import pe_act_bits
 from mixpe.simulator.hardware import default_preset
@@ -300,6 +301,8 @@ def _execute(ins: Instruction, env, fused, program, verify_pe, rec) -> list[np.n
         return [K.shift_psum(x, sign, exp, group_size=at["group_size"], acc=at.get("acc", _acc(x)))]
     if op == "matmul":
         return [_matmul(args[0], args[1], at.get("layout", "kn"), ins.results[0].type.dtype)]
+    if op == "generic":  # the one vector op with several results
+        return generic.execute(at, args, [r.type for r in ins.results])
     return [VECTOR_EXEC[op](ins, args)]
 
 
@@ -450,16 +453,19 @@ def _cmp(pred: str, a, b):
 
 
 def _elementwise(ins: Instruction, args) -> np.ndarray:
-    name = ins.attrs["op"]
-    out = ins.results[0].type.dtype
-    shape = ins.results[0].type.shape
+    return elementwise(ins.attrs["op"], args, ins.results[0].type.dtype, ins.results[0].type.shape,
+                       ins.attrs.get("predicate"))
+
+
+def elementwise(name: str, args, out: str, shape, predicate: str | None = None) -> np.ndarray:
+    """One vector-unit op on numpy arrays, broadcast to `shape`, with MLIR arith semantics."""
     if name == "cmp":
         a, b = args
         if is_float(a.dtype):
             a, b = a.astype(np.float64), b.astype(np.float64)
         else:
             a, b = widen_int(a).astype(np.int64), widen_int(b).astype(np.int64)
-        return np.broadcast_to(_cmp(ins.attrs["predicate"], a, b), shape).copy()
+        return np.broadcast_to(_cmp(predicate, a, b), shape).copy()
     if name == "select":
         c, a, b = args
         return np.where(c, a, b).astype(to_numpy(out))
@@ -596,6 +602,8 @@ def _vector_work(program: Program, ins: Instruction) -> list[tuple[str, int]]:
         return work
     if ins.op == "elementwise":
         return [(k, r.size * n) for k, n in ELEMENTWISE_KINDS[ins.attrs["op"]]]
+    if ins.op == "generic":
+        return generic.work(ins.attrs, ELEMENTWISE_KINDS)
     if ins.op == "reduce":
         return [("reduce_max" if ins.attrs["kind"] in ("max", "min") else "reduce_add", t[0].size)]
     return [("copy", r.size)]  # transpose, broadcast, fill
@@ -646,6 +654,10 @@ def _detail(program: Program, ins: Instruction) -> str:
         pe = ins.schedule.get("pe")
         return f"{s}M={M} N={N} K={Kdim}" + (f" g={g}" if g else "") + (f" pe={pe}" if pe else "")
     r = ins.results[0].type if ins.results else None
+    if ins.op == "generic":
+        loops = "x".join(f"{n}{'r' if it == 'reduction' else ''}"
+                         for n, it in zip(ins.attrs["ranges"], ins.attrs["iterators"]))
+        return f"{len(ins.attrs['body'])} body ops over {loops} -> {', '.join(str(x.type) for x in ins.results)}"
     extra = ins.attrs.get("op") or ins.attrs.get("kind") or ins.attrs.get("zp_mode") or ""
     return f"{extra} -> {r}".strip()
 

@@ -666,6 +666,16 @@ def _check_constant(ctx, t):
     return [r]
 
 
+def _check_generic(ctx, t):
+    from mixpe.simulator import generic
+
+    try:
+        expected = generic.check(ctx.ins.attrs, t, [r.type.dtype for r in ctx.ins.results])
+    except generic.GenericError as e:
+        ctx.fail(str(e))
+    return [TensorType(tuple(shape), dt) for shape, dt in expected]
+
+
 OPS: dict[str, OpSpec] = {
     "group_psum": OpSpec("array", (2,), _check_group_psum),
     "bitplane_psum": OpSpec("array", (2,), _check_bitplane_psum),
@@ -684,6 +694,7 @@ OPS: dict[str, OpSpec] = {
     "concat": OpSpec("vector", tuple(range(1, 65)), _check_concat),
     "fill": OpSpec("vector", (0,), _check_fill),
     "constant": OpSpec("none", (0,), _check_constant),
+    "generic": OpSpec("vector", tuple(range(1, 257)), _check_generic),
 }
 
 

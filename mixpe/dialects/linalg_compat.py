@@ -12,7 +12,22 @@ right element type per output of the enclosing op: a `linalg.generic` whose body
 nothing verified, and every consumer then crashed on the missing value. Its structured-op
 verifier evaluates the indexing maps, and crashed (ZeroDivisionError) on `d0 floordiv 0`;
 MLIR requires the divisor of floordiv/ceildiv/mod to be a positive constant, and so do we now.
-Both checks are added.
+Nor does it check a structured op's results against its outputs (upstream's destination-style
+check: one result per tensor output, of the output's type). All three checks are added.
+
+`linalg.matmul {cast = #linalg.type_fn<cast_unsigned>}` parses (as upstream: extui/uitofp
+body; the attribute is registered by `mixpe.dialects.linalg_named`), and a malformed custom
+form (one input, an `index` operand) is a one-line parse error instead of "Could not build".
+
+Multi-result `linalg.generic` (`%0:2 = linalg.generic ... -> (A, B)`, torch-mlir's max +
+argmax) failed to parse with "Expected '->'": GenericOp.parse read the parenthesized result
+types as a function type. It now reads them (its printer already wrote them).
+
+Upstream named ops that xDSL 0.74 lacks (`linalg.batch_matmul`, `batch_reduce_matmul`,
+`matvec`, `vecmat`, `dot`, and the pre-MLIR-22 `*_transpose_a/_b` spellings) are defined in
+`mixpe.dialects.linalg_named`; `install()` appends them to xDSL's `Linalg` dialect object, which
+every context loads lazily (after our plugin module, hence install(), has been imported), so
+stock `xdsl-opt` and `mixpe_context()` both know them. Names xDSL already has are never added.
 
 We patch the op class in place (rather than registering a second `linalg.matmul`,
 which xDSL's plugin loader would reject as a duplicate) so that stock `xdsl-opt`
@@ -24,69 +39,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.builder import Builder
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import AnyFloat, IntegerType
-from xdsl.dialects.builtin import ShapedType
-from xdsl.dialects.linalg.ops import MatmulOp, YieldOp
-from xdsl.ir import Attribute, BlockArgument, Region, SSAValue
+from xdsl.dialects.builtin import ArrayAttr, ShapedType
+from xdsl.dialects.linalg.ops import GenericOp, MatmulOp, YieldOp
+from xdsl.ir import Attribute, Region, SSAValue
+from xdsl.ir.affine import AffineMap
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
+from mixpe.dialects import linalg_named, parser_compat
+from mixpe.dialects.linalg_named import (
+    TypeFnAttr,
+    contraction_region,
+    convert_scalar,
+    is_unsigned_cast,
+    parse_contraction,
+    verify_destination_style,
+)
+
 _PATCHED = "_mixpe_patched"
 
 
-def _convert(value: SSAValue, to: Attribute) -> SSAValue:
+def _convert(value: SSAValue, to: Attribute, unsigned: bool = False) -> SSAValue:
     """Converts a scalar to the accumulator type as upstream linalg's `cast_signed` does."""
-    src = value.type
-    if src == to:
-        return value
-    if isinstance(to, AnyFloat):
-        if isinstance(src, AnyFloat):
-            if src.bitwidth < to.bitwidth:
-                return arith.ExtFOp(value, to).result
-            return arith.TruncFOp(value, to).result
-        return arith.SIToFPOp(value, to).result
-    assert isinstance(to, IntegerType)
-    if isinstance(src, IntegerType):
-        if src.width.data < to.width.data:
-            return arith.ExtSIOp(value, to).result
-        return arith.TruncIOp(value, to).result
-    return arith.FPToSIOp(value, to).result
+    return convert_scalar(value, to, unsigned)
 
 
-def _hidden_region(cls: type[MatmulOp], inputs: Sequence[SSAValue], outputs: Sequence[SSAValue]) -> Region:
-    arg_types = cls.body_arg_types((*inputs, *outputs))
-    acc = arg_types[-1]
-    add, mul = (
-        (arith.AddfOp, arith.MulfOp)
-        if isinstance(acc, AnyFloat)
-        else (arith.AddiOp, arith.MuliOp)
-    )
-
-    @Builder.implicit_region(arg_types)
-    def region(args: tuple[BlockArgument, ...]) -> None:
-        lhs = _convert(args[0], acc)
-        rhs = _convert(args[1], acc)
-        YieldOp(add(args[2], mul(lhs, rhs)))
-
-    return region
+def _hidden_region(
+    cls: type[MatmulOp], inputs: Sequence[SSAValue], outputs: Sequence[SSAValue], unsigned: bool = False
+) -> Region:
+    return contraction_region(inputs, outputs, unsigned)
 
 
-_original_parse = MatmulOp.parse
 _original_print = MatmulOp.print
 
 
 def _parse(cls: type[MatmulOp], parser: Parser) -> MatmulOp:
-    maps = None
-    if parser.parse_optional_keyword("indexing_maps"):
-        parser.parse_punctuation("=")
-        maps = parser.parse_attribute()
-    op = _original_parse.__func__(cls, parser)
-    if maps is not None:
-        op.properties["indexing_maps"] = maps
-    return op
+    """Upstream's custom form, MLIR 22's `indexing_maps = [...]` and `cast` included. `cast`
+    stays an attribute (xDSL 0.74's MatmulOp has no such property; upstream reads an inherent
+    attribute from the attribute dictionary of the generic form too)."""
+    ins, outs, res_types, props, attrs, unsigned = parse_contraction(cls, parser, takes_maps=True, takes_cast=True)
+    return cls.build(
+        operands=(ins, outs),
+        result_types=(res_types,),
+        properties=props,
+        attributes=attrs,
+        regions=(contraction_region(ins, outs, unsigned),),
+    )
 
 
 def _print(self: MatmulOp, printer: Printer) -> None:
@@ -144,6 +143,7 @@ def _with_map_check(original):
                         f"indexing_map #{i}: in '{bad}' the divisor of floordiv/ceildiv/mod must be a "
                         "positive constant"
                     )
+        verify_destination_style(self)
         original(self)
 
     return verify_
@@ -158,14 +158,76 @@ def _structured_ops() -> list[type]:
             and c is not LinalgStructuredOperation]
 
 
+class _ResultTypesParser:
+    """Forwards everything to the real parser, except that the result types after `->` may be
+    a parenthesized list: `-> (tensor<4xf32>, tensor<4xi64>)`, as MLIR prints a multi-result
+    `linalg.generic`. xDSL 0.74's GenericOp.parse reads them with `parse_attribute`, which takes
+    `(` for a function type and fails with "Expected '->'"."""
+
+    def __init__(self, parser: Parser):
+        self._parser = parser
+        self._after_arrow = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._parser, name)
+
+    def parse_optional_punctuation(self, punctuation):
+        found = self._parser.parse_optional_punctuation(punctuation)
+        self._after_arrow = punctuation == "->" and found is not None
+        return found
+
+    def parse_comma_separated_list(self, delimiter, parse, *args, **kwargs):
+        if self._after_arrow:
+            self._after_arrow = False
+            types = self._parser.parse_optional_comma_separated_list(
+                Parser.Delimiter.PAREN, self._parser.parse_type
+            )
+            if types is not None:
+                return types
+        return self._parser.parse_comma_separated_list(delimiter, parse, *args, **kwargs)
+
+
+_original_generic_parse = GenericOp.parse
+
+
+def _parse_generic(cls: type[GenericOp], parser: Parser) -> GenericOp:
+    return _original_generic_parse.__func__(cls, _ResultTypesParser(parser))
+
+
+def _default_maps(cls: type[MatmulOp]) -> tuple[AffineMap, ...]:
+    """Like `ContractionOp.default_indexing_maps`: the maps when `indexing_maps` is absent."""
+    default = cls.get_irdl_definition().properties["indexing_maps"].default_value
+    assert isinstance(default, ArrayAttr)
+    return tuple(m.data for m in default.data)
+
+
+def _register_named_ops() -> None:
+    """Adds the named ops xDSL 0.74 lacks to its `Linalg` dialect object, which every context
+    (ours, and stock xdsl-opt's through the `xdsl.universe` plugin) loads lazily, after this."""
+    from xdsl.dialects.linalg import Linalg
+
+    known = {op.name for op in Linalg.operations}
+    for cls in linalg_named.NAMED_OPS:
+        if cls.name not in known:
+            Linalg._operations.append(cls)
+    if all(a.name != TypeFnAttr.name for a in Linalg.attributes):
+        Linalg._attributes.append(TypeFnAttr)
+
+
 def install() -> None:
     """Applies the corrections once; safe to call from every entry point."""
+    parser_compat.install()
     if getattr(MatmulOp, _PATCHED, False):
         return
     YieldOp.verify_ = _verify_yield
-    for cls in _structured_ops():
+    for cls in (*_structured_ops(), *linalg_named.NAMED_OPS):
         cls.verify_ = _with_map_check(cls.verify_)
     MatmulOp.get_hidden_region = classmethod(_hidden_region)
     MatmulOp.parse = classmethod(_parse)
     MatmulOp.print = _print
+    MatmulOp.default_indexing_maps = classmethod(_default_maps)
+    MatmulOp.iterator_type_names = classmethod(lambda cls: ("parallel", "parallel", "reduction"))
+    MatmulOp.is_unsigned = property(is_unsigned_cast)
+    GenericOp.parse = classmethod(_parse_generic)
+    _register_named_ops()
     setattr(MatmulOp, _PATCHED, True)

@@ -58,7 +58,7 @@ from xdsl.ir.affine import (
 )
 
 from mixpe import ir_constants
-from mixpe.reference import dtypes
+from mixpe.reference import dtypes, kernels
 
 __all__ = ["EvaluationError", "evaluate", "register_op_evaluator"]
 
@@ -323,6 +323,7 @@ _FLOAT_OPS: dict[str, tuple[Callable, bool]] = {
     "math.cbrt": (np.cbrt, True),
     "math.erf": (_erf, True),
     "math.powf": (np.power, True),
+    "math.fpowi": (np.power, True),  # float base, integer exponent (torch.pow(x, 2))
     "math.copysign": (np.copysign, False),
     "math.floor": (np.floor, False),
     "math.ceil": (np.ceil, False),
@@ -610,7 +611,12 @@ def _insert_slice(interp, op, vals):
 @_op("tensor.extract")
 def _extract(interp, op, vals):
     # inside a linalg body the indices may be arrays: a vectorised gather
-    return [np.asarray(vals[0][tuple(np.asarray(i) for i in vals[1:])])]
+    t, idx = vals[0], [np.asarray(i) for i in vals[1:]]
+    for axis, i in enumerate(idx):
+        if i.size and (i.min() < 0 or i.max() >= t.shape[axis]):  # undefined behaviour in MLIR
+            raise _fail(op, f"index {int(i.max() if i.max() >= t.shape[axis] else i.min())} out of bounds "
+                            f"for dim {axis} of size {t.shape[axis]}")
+    return [np.asarray(t[tuple(idx)])]
 
 
 @_op("tensor.insert")
@@ -1090,9 +1096,20 @@ def _linalg_structured(interp, op, vals):
 
 # Named contractions: upstream bodies convert both operands to the accumulator type with
 # cast_signed (or cast_unsigned when `cast = #linalg.type_fn<cast_unsigned>`) and multiply-add.
+# Default maps (lhs, rhs, init) as upstream MLIR 22 defines them; `indexing_maps` overrides them
+# where the op takes it (matmul, batch_matmul, batch_reduce_matmul). The legacy transposed
+# spellings only reach here in generic form (their custom form parses as matmul/batch_matmul).
 _DEFAULT_CONTRACTION_MAPS = {
     "linalg.matmul": ["(i,j,k)->(i,k)", "(i,j,k)->(k,j)", "(i,j,k)->(i,j)"],
     "linalg.batch_matmul": ["(b,i,j,k)->(b,i,k)", "(b,i,j,k)->(b,k,j)", "(b,i,j,k)->(b,i,j)"],
+    "linalg.batch_reduce_matmul": ["(b,i,j,k)->(b,i,k)", "(b,i,j,k)->(b,k,j)", "(b,i,j,k)->(i,j)"],
+    "linalg.matvec": ["(i,k)->(i,k)", "(i,k)->(k)", "(i,k)->(i)"],
+    "linalg.vecmat": ["(j,k)->(k)", "(j,k)->(k,j)", "(j,k)->(j)"],
+    "linalg.dot": ["(k)->(k)", "(k)->(k)", "(k)->()"],
+    "linalg.matmul_transpose_a": ["(i,j,k)->(k,i)", "(i,j,k)->(k,j)", "(i,j,k)->(i,j)"],
+    "linalg.matmul_transpose_b": ["(i,j,k)->(i,k)", "(i,j,k)->(j,k)", "(i,j,k)->(i,j)"],
+    "linalg.batch_matmul_transpose_a": ["(b,i,j,k)->(b,k,i)", "(b,i,j,k)->(b,k,j)", "(b,i,j,k)->(b,i,j)"],
+    "linalg.batch_matmul_transpose_b": ["(b,i,j,k)->(b,i,k)", "(b,i,j,k)->(b,j,k)", "(b,i,j,k)->(b,i,j)"],
 }
 
 
@@ -1101,18 +1118,17 @@ def _default_maps(name: str) -> list[AffineMap]:
     for text in _DEFAULT_CONTRACTION_MAPS[name]:
         params, results = text.split("->")
         names = params.strip("()").split(",")
-        maps.append(
-            AffineMap(
-                len(names), 0, tuple(AffineDimExpr(names.index(x)) for x in results.strip("()").split(","))
-            )
-        )
+        dims = [x for x in results.strip("()").split(",") if x]
+        maps.append(AffineMap(len(names), 0, tuple(AffineDimExpr(names.index(x)) for x in dims)))
     return maps
 
 
-@_op("linalg.matmul", "linalg.batch_matmul")
+@_op(*_DEFAULT_CONTRACTION_MAPS)
 def _named_contraction(interp, op, vals):
     """Named matmuls do not trust the op's region: xDSL 0.74 builds it without the casts."""
     _tensors_only(op)
+    if len(vals) != 3:
+        raise _fail(op, f"expected 2 inputs and 1 output, got {len(vals)} operands")
     attr = op.properties.get("indexing_maps") or op.attributes.get("indexing_maps")
     maps = [m.data for m in attr] if attr is not None else _default_maps(op.name)
     cast = op.properties.get("cast") or op.attributes.get("cast")
@@ -1138,6 +1154,15 @@ def _named_contraction(interp, op, vals):
         total = _contract(_signed(lv, acc) if integer else lv, _signed(rv, acc) if integer else rv, red, ranges, integer)
         y = _wrap(_signed(cv, acc) + total, acc) if integer else _round(_compute(cv, wide=True) + total, acc)
     return [_from_loops(y, specs[2], ranges, c, op)]
+
+
+@_op("tm_tensor.sort")
+def _tm_tensor_sort(interp, op, vals):
+    how = op.comparator()
+    if isinstance(how, str):
+        raise _fail(op, how)
+    key, descending = how
+    return kernels.stable_sort(vals, dim=op.dimension.value.data, key=key, descending=descending)
 
 
 @_op("linalg.reduce")

@@ -158,6 +158,16 @@ class Tracer:
             src_index.extend(delinearize(flat, tuple(src[i] for i in group)))
         return self.trace(op.src, tuple(src_index))
 
+    def _extract_slice(self, op: tensor.ExtractSliceOp, value, index):
+        """A static, rank-preserving slice: source index = offset + stride * index."""
+        offsets, strides = op.static_offsets.get_values(), op.static_strides.get_values()
+        src_rank = len(static_shape(op.source))
+        if op.offsets or op.strides or len(index) != src_rank or any(v < 0 for v in (*offsets, *strides)):
+            raise Unsupported("a dynamic or rank-reducing tensor.extract_slice in the weight computation")
+        ext = self.zero._ext()
+        src_index = tuple(i.scale(st) + Ix.const_(off, ext) for i, off, st in zip(index, offsets, strides))
+        return self.trace(op.source, src_index)
+
     def _transpose(self, op: linalg.TransposeOp, value, index):
         perm = op.permutation.get_values()
         src_index = [self.zero] * len(perm)
@@ -186,6 +196,7 @@ class Tracer:
         if any(d is None for d in dims):
             raise Unsupported("elementwise op whose output does not cover every loop")
         block = op.body.block
+        _decline_gather(op)
         env: dict[SSAValue, Expr] = {}
         for i, (operand, arg) in enumerate(zip(op.inputs, block.args)):
             if arg.uses:
@@ -215,6 +226,25 @@ class Tracer:
         return env[value]
 
 
+def _decline_gather(op: linalg.GenericOp) -> None:
+    """A `tensor.extract` at (loop position, computed index) in an elementwise body reads
+    another tensor row by row through an index tensor: a gather. GPTQ act-order (`desc_act=True`) exports read scales and zero points through the
+    constant `g_idx` this way, so the groups are not consecutive k."""
+    positional = {o.result for o in op.body.block.ops if isinstance(o, linalg.IndexOp)}
+    extracts = [o for o in op.body.block.ops if isinstance(o, tensor.ExtractOp)]
+    if not any(positional & set(o.indices) for o in extracts):
+        return  # e.g. a lookup table read at a weight code (NF4): declined later as it is
+    constant_index = any(
+        isinstance(v, OpResult) and isinstance(v.owner, arith.ConstantOp) for v in op.inputs
+    )
+    source = "a constant index tensor (GPTQ act-order g_idx, desc_act=True)" if constant_index else "a computed index"
+    raise Unsupported(
+        f"weight-side data is gathered through {source} ('tensor.extract' in a linalg.generic), so "
+        "quantization groups are not proven to be consecutive k; re-export with desc_act=False "
+        "(or GPTQ static_groups=True), or permute K offline (weight rows and activation columns alike)"
+    )
+
+
 def _groups(reassociation) -> list[list[int]]:
     return [[int(i.value.data) if hasattr(i, "value") else int(i.data) for i in g.data] for g in reassociation.data]
 
@@ -223,6 +253,7 @@ _HANDLERS = {
     tensor.ExpandShapeOp: Tracer._expand,
     tensor.CollapseShapeOp: Tracer._collapse,
     linalg.TransposeOp: Tracer._transpose,
+    tensor.ExtractSliceOp: Tracer._extract_slice,
     linalg.GenericOp: Tracer._generic,
     arith.ConstantOp: Tracer._constant,
 }
@@ -241,10 +272,11 @@ class IntSource:
 
 @dataclass(frozen=True)
 class Dequant:
-    """W = S*(Q - Z) | Q*S - Z | S*Q, with the tensors and how they were read."""
+    """W = S*(Q - Z) | Q*S - Z | S*Q, with the tensors and how they were read; `scale` is None
+    for the plain integer weights of an integer GEMM (i8 x i8 -> i32)."""
 
     q: IntSource
-    scale: Leaf
+    scale: Leaf | None
     zero: Leaf | IntSource | None
     mode: str  # original | rescale | symmetric
 

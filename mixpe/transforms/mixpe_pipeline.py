@@ -14,7 +14,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from mixpe.transforms.mixpe_hoist_dequant import MixpeHoistDequantPass
-from mixpe.transforms.mixpe_raise import MixpeRaisePass
+from mixpe.transforms.mixpe_raise import MixpeRaisePass, check_options
 from mixpe.transforms.mixpe_shift_add import MixpeShiftAddPass
 from mixpe.transforms.mixpe_tile import MixpeTilePass
 
@@ -31,6 +31,10 @@ class MixpePipelinePass(ModulePass):
     dataflow: str | None = None
     detect_pow2: bool = False
     act_quant: str = "none"
+
+    def __post_init__(self) -> None:
+        # range-check raise's options when the pipeline is built, not when raise runs
+        check_options(self.weight_bits, self.act_quant)
 
     def stages(self) -> list[ModulePass]:
         return [

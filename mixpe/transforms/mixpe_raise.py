@@ -7,12 +7,21 @@ weights, fill + mixed-precision `linalg.matmul`; IREE-style fused generics with
 `_dequant_pattern`) and raised only when the match *proves* that scales and zero
 points are constant over groups of `g` consecutive k and that the accumulator
 starts at zero. Anything else is left untouched with a remark saying why.
+
+Integer activations: `sitofp(xq) [* sx]` with xq of at most 8 bits and sx per token (read at
+m) or per tensor is raised with xq itself as the mpgemm's activations (exact integer partial
+sums); sx is applied after the GEMM as a per-row f32 multiply (`_scale_rows`), not folded
+into the epilogue, whose scales are per (group, channel). Integer GEMMs (i8 x i8 -> i32,
+`torch._int_mm`, `linalg.quantized_matmul`) raise with unit f64 scales and convert back to
+i32 exactly; the float scales a frontend applies afterwards stay as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from xdsl.builder import ImplicitBuilder
 from xdsl.context import Context
 from xdsl.dialects import arith, tensor
 from xdsl.dialects.linalg import ops as linalg
@@ -20,14 +29,18 @@ from xdsl.dialects.builtin import (
     AnyFloat,
     ArrayAttr,
     DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    FloatAttr,
     IntegerAttr,
     IntegerType,
     ModuleOp,
     TensorType,
+    f32,
+    f64,
     i64,
 )
 from xdsl.ir import Operation, OpResult, SSAValue
-from xdsl.ir.affine import AffineDimExpr
+from xdsl.ir.affine import AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -52,6 +65,7 @@ from mixpe.dialects.mixpe import (
     ZeroPointModeAttr,
 )
 from mixpe.transforms._dequant_pattern import (
+    Const,
     Dequant,
     IntSource,
     Leaf,
@@ -59,8 +73,10 @@ from mixpe.transforms._dequant_pattern import (
     Tracer,
     Unsupported,
     apply_map,
+    int_source,
     match_dequant,
     static_shape,
+    strip_float_casts,
 )
 from mixpe.transforms._index_algebra import Ix, NotAffine, linearize
 
@@ -112,13 +128,58 @@ class Contraction:
     op: Operation
     x: View
     q: View
-    scale: View
+    scale: View | None  # None: an integer GEMM (i8 x i8 -> i32), no weight scales
     zero: View | None
     dequant: Dequant
     layout: WeightLayout
     group: int
     k: int
     x_int: bool
+    x_scale: Leaf | Const | None = None  # integer activations times a per-token/per-tensor scale
+    m_var: str = "d0"  # the loop variable of m, in the index expressions of `x_scale`
+
+
+@dataclass(frozen=True)
+class IntActivations:
+    """Activations `sitofp(xq) [* sx]`: xq an integer tensor of at most 8 bits (so the
+    conversion to any float type is exact) read at (m, k), sx read at m only."""
+
+    leaf: Leaf
+    scale: Leaf | Const | None
+
+
+def _strip_extf(e):
+    while isinstance(e, Node) and e.name == "arith.extf":  # exact widening only
+        e = e.args[0]
+    return e
+
+
+def _int_activations(value: SSAValue, index: tuple[Ix, ...], loops: _Loops) -> IntActivations | None:
+    """Recognises float activations that are scaled 8-bit integers, `sitofp(xq) * sx` with sx
+    per token (read at m) or per tensor, and integer activations sign-extended from 8 bits
+    (`extsi(xq)`), through elementwise generics and reshapes."""
+    try:
+        e = Tracer(loops.zero).trace(value, index)
+    except Unsupported:
+        return None
+    e = strip_float_casts(e)  # a rounding of the scaled value is what the integer path avoids
+    pairs = [(e, None)]
+    if isinstance(e, Node) and e.name == "arith.mulf":
+        pairs = [(e.args[0], e.args[1]), (e.args[1], e.args[0])]
+    for xe, se in pairs:
+        src = int_source(_strip_extf(xe))
+        if src is None or not src.signed or not isinstance(src.leaf.type, IntegerType) or src.leaf.type.width.data > 8:
+            continue
+        if se is None:
+            return IntActivations(src.leaf, None)
+        se = _strip_extf(se)
+        if isinstance(se, Const) and isinstance(se.type, AnyFloat):
+            return IntActivations(src.leaf, se)
+        if isinstance(se, Leaf) and isinstance(se.type, AnyFloat):
+            used = {d.var for ix in se.index for d, _ in ix.terms}
+            if used <= {loops.m_var}:
+                return IntActivations(src.leaf, se)
+    return None
 
 
 def _is_zero_init(value: SSAValue) -> bool:
@@ -168,7 +229,7 @@ def analyse(op: Operation) -> Contraction:
     if any(extents.get(f"d{d}", _UNKNOWN_EXTENT) == _UNKNOWN_EXTENT for d in red):
         raise Unsupported("the reduction size is dynamic")
     dims = tuple(Ix.var(f"d{i}", extents) for i in range(len(iters)))
-    loops = _Loops(dims, dims[0].scale(0), dims[m_dim], dims[n_dim], red, extents)
+    loops = _Loops(dims, dims[0].scale(0), dims[m_dim], dims[n_dim], red, extents, f"d{m_dim}")
 
     failures = []
     for xi in range(n_in):
@@ -189,6 +250,7 @@ class _Loops:
     n: Ix
     red: list[int]
     extents: dict[str, int]
+    m_var: str
 
 
 def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
@@ -214,7 +276,19 @@ def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
             break
     else:
         raise Unsupported("neither product operand is the plain activation")
-    dq = match_dequant(b)
+    if rest[0].name == "arith.muli":
+        # An integer GEMM (torch._int_mm, i8 x i8 -> i32): integer weights, no dequantization.
+        q_src = int_source(b)
+        if q_src is None or not x_int:
+            raise Unsupported("an integer contraction whose operands are not both widened integer tensors")
+        dq = Dequant(q_src, None, None, "symmetric")
+    else:
+        dq = match_dequant(b)
+    x_scale = None
+    narrow = x_int and isinstance(x_leaf.type, IntegerType) and x_leaf.type.width.data <= 8
+    # float activations that are scaled integers, or integers widened (extsi) before the GEMM
+    if not narrow and (int_x := _int_activations(op.inputs[xi], x_leaf.index, loops)) is not None:
+        x_leaf, x_int, x_scale = int_x.leaf, True, int_x.scale
 
     # k as the activations spell it; it must enumerate 0..K-1 exactly once.
     k_ix, x_view = None, None
@@ -245,14 +319,17 @@ def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
             "run over the weights' input dimension"
         )
 
-    group, s_view = _param_view(dq.scale, k_ix, loops.n, layout, k_size, "scales")
+    if dq.scale is None:
+        group, s_view = k_size, None
+    else:
+        group, s_view = _param_view(dq.scale, k_ix, loops.n, layout, k_size, "scales")
     z_view = None
     if dq.zero is not None:
         z_leaf = dq.zero.leaf if isinstance(dq.zero, IntSource) else dq.zero
         z_group, z_view = _param_view(z_leaf, k_ix, loops.n, layout, k_size, "zero points")
         if z_group != group:
             raise Unsupported(f"scales use groups of {group} but zero points groups of {z_group}")
-    return Contraction(op, x_view, q_view, s_view, z_view, dq, layout, group, k_size, x_int)
+    return Contraction(op, x_view, q_view, s_view, z_view, dq, layout, group, k_size, x_int, x_scale, loops.m_var)
 
 
 def _is_bijection(k: Ix, red: list[int], extents: dict[str, int]) -> bool:
@@ -269,7 +346,11 @@ def _is_bijection(k: Ix, red: list[int], extents: dict[str, int]) -> bool:
 
 
 def _param_view(leaf: Leaf, k_ix: Ix, n_ix: Ix, layout: WeightLayout, k_size: int, what: str):
-    """Finds g such that the parameter is read at (k floordiv g, n) (kn) or (n, k floordiv g) (nk)."""
+    """Finds g such that the parameter is read at (k floordiv g, n) (kn) or (n, k floordiv g) (nk).
+
+    g = 1 (a parameter per k) is declined: it is valid but leaves nothing to hoist, and it is
+    what a ragged last group looks like once the frontend has broadcast the scales to K."""
+    per_k = False
     for (a, b), view in views(leaf):
         shape = view.reshape[2] if view.reshape else tuple(leaf.value.type.get_shape())
         groups = shape[0] if layout == WeightLayout.KN else shape[1]
@@ -282,13 +363,25 @@ def _param_view(leaf: Leaf, k_ix: Ix, n_ix: Ix, layout: WeightLayout, k_size: in
             continue
         want = (kg, n_ix) if layout == WeightLayout.KN else (n_ix, kg)
         if (a, b) == want:
+            if g == 1 and k_size > 1:
+                per_k = True
+                continue
             return g, view
     for (a, b), _ in views(leaf):
         group_ix = a if layout == WeightLayout.KN else b
         if len(group_ix.terms) == 1 and group_ix.const == 0:
             (digit, coeff), = group_ix.terms
             if coeff == 1 and digit.div > 1 and k_size % digit.div:
-                raise Unsupported(f"group size {digit.div} does not divide K={k_size}")
+                raise Unsupported(
+                    f"group size does not divide K (K={k_size}, groups of {digit.div}): the last "
+                    "group would be partial, and mixpe groups are uniform"
+                )
+    if per_k:
+        raise Unsupported(
+            f"the {what} change with every k (group size 1, K={k_size}): nothing to hoist; if they "
+            "were broadcast from fewer groups (e.g. a ragged last group cut by an op mixpe cannot "
+            "look through), the group size does not divide K"
+        )
     expect = "[G, N]" if layout == WeightLayout.KN else "[N, G]"
     raise Unsupported(
         f"the {what} are not constant over groups of consecutive k with the weights' layout "
@@ -387,29 +480,38 @@ class RaiseContraction(RewritePattern):
         if signed and bits < 2:
             raise Unsupported("1-bit signed weights")
         out_type = op.outputs[0].type
-        acc = out_type.get_element_type()
-        if not isinstance(acc, AnyFloat):
-            raise Unsupported(f"the result {acc} is not a float (the scales make it one)")
+        out_elem = acc = out_type.get_element_type()
+        if c.scale is None:
+            if not isinstance(out_elem, IntegerType):
+                raise Unsupported(f"an integer contraction with a {out_elem} result")
+            if c.zero is None and bits == width and not _dequantized_after(op):
+                # no scales after it, no zero point, no narrower PE to use: not a quantized linear
+                raise Unsupported(f"a plain {width}-bit integer GEMM (no scales or zero points follow) runs "
+                                  f"dense on the array; give weight-bits=N if the weights hold N-bit values")
+        elif not isinstance(out_elem, AnyFloat):
+            raise Unsupported(f"the result {out_elem} is not a float (the scales make it one)")
         if c.x_int:
             acc = _int_accumulator(c.group, c.x.leaf.type.width.data, bits, signed)
 
         mode = {"original": ZeroPointMode.ORIGINAL, "rescale": ZeroPointMode.RESCALE, "symmetric": ZeroPointMode.SYMMETRIC}[c.dequant.mode]
         x = _materialize(c.x, rewriter, op)
         q = _materialize(c.q, rewriter, op)
-        s = _materialize(c.scale, rewriter, op)
         z = [_materialize(c.zero, rewriter, op)] if c.zero else []
         result_type = op.results[0].type
-        token_scales = None
-        if self.act_quant == "per-token" and not c.x_int:
-            from xdsl.builder import ImplicitBuilder
-            from xdsl.dialects.builtin import f32
+        row_scales: Leaf | Const | SSAValue | None = c.x_scale
+        s = None if c.scale is None else _materialize(c.scale, rewriter, op)
+        with ImplicitBuilder(rewriter):
+            if s is None:
+                # Integer GEMM: unit scales, so the f64 epilogue returns P itself, exactly.
+                s = _unit_scales(result_type.get_shape()[1], c.layout)
+                result_type = TensorType(f64, result_type.get_shape())
+            if self.act_quant == "per-token" and not c.x_int:
+                from mixpe.transforms._act_quant import quantize_per_token
 
-            from mixpe.transforms._act_quant import quantize_per_token
-
-            with ImplicitBuilder(rewriter):
-                x, token_scales = quantize_per_token(x)
-            acc = _int_accumulator(c.group, 8, bits, signed)  # the i8 quantized activations
-            result_type = TensorType(f32, result_type.get_shape())
+                x, row_scales = quantize_per_token(x)
+                acc = _int_accumulator(c.group, 8, bits, signed)  # the i8 quantized activations
+            if row_scales is not None:
+                result_type = TensorType(f32, result_type.get_shape())
         gemm = MpGemmOp.build(
             operands=[x, q, s, z],
             result_types=[result_type],
@@ -425,54 +527,134 @@ class RaiseContraction(RewritePattern):
         )
         old_operands = list(op.operands)
         inherit_location([gemm], op)
-        if token_scales is None:
-            rewriter.replace(op, gemm)
-        else:
-            from xdsl.builder import ImplicitBuilder
+        rewriter.insert(gemm, InsertPoint.before(op))
+        with ImplicitBuilder(rewriter):
+            if c.scale is None:
+                y = _exact_to_int(gemm.result, out_elem, acc)
+            elif isinstance(row_scales, SSAValue):  # act-quant=per-token: sx [M] f32
+                from mixpe.transforms._act_quant import rescale_per_token
 
-            from mixpe.transforms._act_quant import rescale_per_token
-
-            rewriter.insert(gemm, InsertPoint.before(op))
-            with ImplicitBuilder(rewriter):
-                y = rescale_per_token(gemm.result, token_scales, out_type.get_element_type())
-            rewriter.replace(op, [], [y])
+                y = rescale_per_token(gemm.result, row_scales, out_elem)
+            elif row_scales is not None:
+                y = _scale_rows(gemm.result, row_scales, c.m_var, out_elem)
+            else:
+                y = gemm.result
+        rewriter.replace(op, [], [y])
         for value in old_operands:
             _erase_dead(value, rewriter)
 
 
+def _dequantized_after(op: Operation) -> bool:
+    """Whether the integer result is converted to float by a following generic (the per-channel
+    or per-group scales of a W8A8 linear): only then is the integer GEMM a quantized linear."""
+    return any(isinstance(u.operation, linalg.GenericOp)
+               and any(isinstance(b, arith.SIToFPOp | arith.UIToFPOp) for b in u.operation.body.block.ops)
+               for u in op.results[0].uses)
+
+
+def _unit_scales(n: int, layout: WeightLayout) -> SSAValue:
+    """Per-channel scales of 1.0 in f64 ([1,N] kn, [N,1] nk): the epilogue is then exact."""
+    shape = [1, n] if layout == WeightLayout.KN else [n, 1]
+    return arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(f64, shape), [1.0])).result
+
+
+def _exact_to_int(y: SSAValue, out_elem: IntegerType, acc: IntegerType) -> SSAValue:
+    """The f64 result of an integer GEMM back to the frontend's integer type. The values are
+    integers below 2^53 in magnitude, so fptosi is exact; through i64 + trunci when the
+    accumulator is wider than the result, which wraps exactly as the frontend's sum does."""
+    from mixpe.transforms import _linalg_build as lb
+
+    wide = acc if acc.width.data > out_elem.width.data else out_elem
+
+    def body(v: SSAValue) -> SSAValue:
+        r = arith.FPToSIOp(v, wide).result
+        return r if wide == out_elem else arith.TruncIOp(r, out_elem).result
+
+    return lb.map_elements(y, out_elem, body)
+
+
+def _affine(ix: Ix, positions: dict[str, int]) -> AffineExpr:
+    """An index expression as an affine expression over the dims named in `positions`."""
+    expr = None
+    for digit, coeff in ix.terms:
+        t = AffineExpr.dimension(positions[digit.var])
+        if digit.div != 1:
+            t = t // digit.div
+        if digit.mod is not None:
+            t = t % digit.mod
+        if coeff != 1:
+            t = t * coeff
+        expr = t if expr is None else expr + t
+    if expr is None:
+        return AffineExpr.constant(ix.const)
+    return expr + ix.const if ix.const else expr
+
+
+def _scale_rows(y: SSAValue, scale: Leaf | Const, m_var: str, out_elem) -> SSAValue:
+    """out[m,n] = f32(y[m,n] * sx[m]), converted to `out_elem`: the activation scale of integer
+    activations, applied after the integer GEMM as a per-row multiply. A per-token sx (read at
+    m) is first made an f32 vector [M] (an exact widening), so the multiply has the same form
+    as `act-quant=per-token`'s; a per-tensor one is read through a constant map."""
+    from mixpe.transforms import _linalg_build as lb
+    from mixpe.transforms._act_quant import rescale_per_token
+
+    m = lb.size(y, 0)
+    if isinstance(scale, Leaf) and all(not ix.terms for ix in scale.index):
+        # per tensor: one broadcast read of the scale in the multiply itself
+        ident = lb.dims(2, 0, 1)
+        smap = AffineMap(2, 0, tuple(AffineExpr.constant(ix.const) for ix in scale.index))
+
+        def body(v: SSAValue, s: SSAValue, _out: SSAValue) -> list[SSAValue]:
+            return [lb.convert(arith.MulfOp(v, lb.convert(s, f32)).result, out_elem)]
+
+        init = lb.empty([m, lb.size(y, 1)], out_elem)
+        return lb.generic([y, scale.value], [init], [ident, smap, ident], [], body)[0]
+    if isinstance(scale, Const):
+        value = lb.convert(arith.ConstantOp(FloatAttr(float(scale.value), scale.type)).result, f32)
+        init = lb.empty([m], f32)
+        sx = linalg.FillOp([value], [init], [init.type]).results[0]
+    else:
+        smap = AffineMap(1, 0, tuple(_affine(ix, {m_var: 0}) for ix in scale.index))
+        sx = lb.generic([scale.value], [lb.empty([m], f32)], [smap, lb.dims(1, 0)], [],
+                        lambda v, _out: [lb.convert(v, f32)])[0]
+    return rescale_per_token(y, sx, out_elem)
+
+
 class RaiseQuantizedMatmul(RewritePattern):
-    """W8A8 `linalg.quantized_matmul` (i8 x i8 -> i32 with scalar zero points) as a
-    per-channel mpgemm: P - z_w·A with unit scales, exact in the f64 epilogue, then
-    converted back to i32. An activation zero point other than 0 would need weight column
-    sums, which mixpe's epilogue does not have: declined."""
+    """W8A8 `linalg.quantized_matmul` (i8 x i8 -> i32, scalar zero points az, zw) as a
+    per-channel mpgemm: sum_k x·(w - zw) = P - zw·A with unit scales, exact in the f64
+    epilogue, converted back to i32. An activation zero point adds
+
+        sum_k (x - az)(w - zw) = sum_k x·(w - zw) - az · colsum_k(w - zw)
+
+    after the GEMM, in i32 (wrapping like the frontend's sum): colsum_k(w) is folded at
+    compile time when the weights are constant, else computed by one reduction generic; the
+    term is skipped when az is the constant 0."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: linalg.QuantizedMatmulOp, rewriter: PatternRewriter) -> None:
-        from xdsl.builder import ImplicitBuilder
-        from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, f64
-
         from mixpe.transforms import _linalg_build as lb
 
         try:
             x, w, x_zp, w_zp = op.inputs
             out = op.outputs[0]
-            if _scalar_constant(x_zp) != 0:
-                raise Unsupported("the activation zero point is not the constant 0 "
-                                  "(only weight zero points have an epilogue term)")
             if not _is_zero_init(out):
                 raise Unsupported("the accumulator does not start at zero (a bias or running sum in the init)")
             if any(lb.elem(v) != IntegerType(8) for v in (x, w)) or lb.elem(out) != IntegerType(32):
                 raise Unsupported("only i8 x i8 -> i32 quantized matmuls are raised")
+            if x_zp.type != IntegerType(32) or w_zp.type != IntegerType(32):
+                raise Unsupported("only i32 zero points are raised")
             m, k = x.type.get_shape()
             n = w.type.get_shape()[1]
-            if k < 0:
-                raise Unsupported("the reduction size is dynamic")
+            if k < 0 or n < 0:
+                raise Unsupported("the reduction size or N is dynamic")
         except Unsupported as e:
             remark(NAME, op, f"not raised: {e}")
             return
+        i32 = IntegerType(32)
         with ImplicitBuilder(rewriter):
-            scales = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(TensorType(f64, [1, n]), [1.0])).result
-            zeros = linalg.FillOp([w_zp], [lb.empty([1, n], w_zp.type)], [TensorType(w_zp.type, [1, n])]).results[0]
+            scales = _unit_scales(n, WeightLayout.KN)
+            zeros = linalg.FillOp([w_zp], [lb.empty([1, n], i32)], [TensorType(i32, [1, n])]).results[0]
             gemm = MpGemmOp.build(
                 operands=[x, w, scales, [zeros]],
                 result_types=[TensorType(f64, [m, n])],
@@ -481,10 +663,12 @@ class RaiseQuantizedMatmul(RewritePattern):
                     "signedness": SignednessAttr(Signedness.SIGNED),
                     "weight_format": WeightFormatAttr(WeightFormat.INT),
                     "layout": WeightLayoutAttr(WeightLayout.KN),
-                    "zp_mode": ZeroPointModeAttr(ZeroPointMode.ORIGINAL), "acc_type": IntegerType(32),
+                    "zp_mode": ZeroPointModeAttr(ZeroPointMode.ORIGINAL), "acc_type": i32,
                 },
             )
-            y = lb.map_elements(gemm.result, IntegerType(32), lambda v: arith.FPToSIOp(v, IntegerType(32)).result)
+            y = _exact_to_int(gemm.result, i32, i32)
+            if _scalar_constant(x_zp) != 0:
+                y = _minus_act_zero_term(y, w, x_zp, w_zp, k, n)
         inherit_location([gemm], op)
         old = list(op.operands)
         rewriter.replace(op, [], [y])
@@ -492,11 +676,60 @@ class RaiseQuantizedMatmul(RewritePattern):
             _erase_dead(value, rewriter)
 
 
+def _minus_act_zero_term(y: SSAValue, w: SSAValue, az: SSAValue, zw: SSAValue, k: int, n: int) -> SSAValue:
+    """y[m,n] - az·(colsum_k(w)[n] - K·zw), in wrapping i32 like `linalg.quantized_matmul`."""
+    from mixpe import ir_constants
+    from mixpe.transforms import _linalg_build as lb
+
+    i32 = IntegerType(32)
+    const = ir_constants.constant_of(w)
+    if const is not None:  # constant weights: the column sums are compile-time data
+        values = ir_constants.integer_values(const[1], 8, signed=True).sum(axis=0)
+        wrapped = ((values + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int64)
+        colsum = arith.ConstantOp(
+            DenseIntOrFPElementsAttr.from_list(TensorType(i32, [n]), [int(v) for v in wrapped])
+        ).result
+    else:  # by the vector unit: one reduction over k
+        colsum = lb.reduce_into(
+            [w], lb.zeros([n], i32), [lb.dims(2, 0, 1), lb.dims(2, 1)], [0],
+            lambda v: lb.convert(v, i32, signed=True),
+        )
+    scalars = [linalg.FillOp([v], [lb.empty([n], i32)], [TensorType(i32, [n])]).results[0] for v in (az, zw)]
+
+    def term(c: SSAValue, a: SSAValue, z: SSAValue, _out: SSAValue) -> list[SSAValue]:
+        kz = arith.MuliOp(lb.scalar(k, i32), z).result
+        return [arith.MuliOp(a, arith.SubiOp(c, kz).result).result]
+
+    vec = lb.dims(1, 0)
+    corr = lb.generic([colsum, *scalars], [lb.empty([n], i32)], [vec, vec, vec, vec], [], term)[0]
+    ident = lb.dims(2, 0, 1)
+    return lb.generic(
+        [y, corr], [lb.empty([lb.size(y, 0), n], i32)], [ident, lb.dims(2, 1), ident], [],
+        lambda v, c, _out: [arith.SubiOp(v, c).result],
+    )[0]
+
+
 def _scalar_constant(value: SSAValue) -> int | float | None:
     owner = value.owner if isinstance(value, OpResult) else None
     if isinstance(owner, arith.ConstantOp) and hasattr(owner.value, "value"):
         return owner.value.value.data
     return None
+
+
+MAX_WEIGHT_BITS = 8  # the widest weights a mixpe PE takes (8-bit weights run bit-serially)
+
+
+def check_options(weight_bits: int | None, act_quant: str) -> None:
+    """Range checks of the raise options, as one-line ValueErrors (mixpe-opt prints them and
+    exits 1). A width above a particular op's storage is declined per op, with a remark."""
+    if weight_bits is not None and weight_bits < 1:
+        raise ValueError(f"{NAME}: weight-bits must be a positive number of bits, got {weight_bits}")
+    if weight_bits is not None and weight_bits > MAX_WEIGHT_BITS:
+        raise ValueError(
+            f"{NAME}: weight-bits must be at most {MAX_WEIGHT_BITS} (the mixpe PEs take 1..8-bit weights), got {weight_bits}"
+        )
+    if act_quant not in ("none", "per-token"):
+        raise ValueError(f"{NAME}: act-quant must be none or per-token, got '{act_quant}'")
 
 
 @dataclass(frozen=True)
@@ -515,11 +748,7 @@ class MixpeRaisePass(ModulePass):
     act_quant: str = "none"
 
     def __post_init__(self) -> None:
-        # a width above the storage's is declined per op, with a remark; below 1 is never valid
-        if self.weight_bits is not None and self.weight_bits < 1:
-            raise ValueError(f"{NAME}: weight-bits must be a positive number of bits, got {self.weight_bits}")
-        if self.act_quant not in ("none", "per-token"):
-            raise ValueError(f"{NAME}: act-quant must be none or per-token, got '{self.act_quant}'")
+        check_options(self.weight_bits, self.act_quant)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits, self.act_quant), RaiseQuantizedMatmul()])

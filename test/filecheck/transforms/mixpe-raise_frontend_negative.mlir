@@ -12,6 +12,19 @@
 // Weights on the left: the contraction runs over the weights' output dimension N.
 // RUN: mixpe-opt %inputs/torch/neg_reduce_over_n.mlir -p mixpe-raise 2>&1 | filecheck %s --check-prefix=LEFT
 // LEFT: remark: [mixpe-raise] not raised: the dequantized weights are the left operand
-// An integer matmul with scales applied afterwards (torch._int_mm): nothing is dequantized first.
-// RUN: mixpe-opt %inputs/torch/w4a8_intmm_perchannel.mlir -p mixpe-raise 2>&1 | filecheck %s --check-prefix=INTMM
-// INTMM: remark: [mixpe-raise] not raised: the weights are not dequantized integers (extsi(tensor<i8>))
+// GPTQ act-order (desc_act=True): scales and zero points gathered through a constant g_idx
+// (tensor.extract at (n, g_idx[k])), so the groups are not consecutive k. The remark names
+// act-order and the workaround.
+// RUN: mixpe-opt %inputs/torch/gptq_act_order.mlir -p 'mixpe-raise{weight-bits=4}' 2>&1 | filecheck %s --check-prefix=ACTORDER
+// ACTORDER: gptq_act_order.mlir:54:5: remark: [mixpe-raise] not raised: weight-side data is gathered through a constant index tensor (GPTQ act-order g_idx, desc_act=True) ('tensor.extract' in a linalg.generic), so quantization groups are not proven to be consecutive k; re-export with desc_act=False (or GPTQ static_groups=True), or permute K offline (weight rows and activation columns alike)
+// ACTORDER: linalg.matmul
+// Groups of 128 with K = 320 (repeat_interleave + extract_slice): the slice is looked through,
+// so the remark says the group does not divide K instead of raising per-element (g = 1).
+// RUN: mixpe-opt %inputs/torch/ragged_group.mlir -p 'mixpe-raise{weight-bits=4}' 2>&1 | filecheck %s --check-prefix=RAGGED
+// RAGGED: ragged_group.mlir:53:5: remark: [mixpe-raise] not raised: group size does not divide K (K=320, groups of 128): the last group would be partial, and mixpe groups are uniform
+// RAGGED-NOT: mixpe.mpgemm
+// RAGGED: linalg.matmul
+// The same ragged groups read through index_select(arange(K) // 128): a computed gather.
+// RUN: mixpe-opt %inputs/torch/ragged_group_index.mlir -p 'mixpe-raise{weight-bits=4}' 2>&1 | filecheck %s --check-prefix=RAGGEDIX
+// RAGGEDIX: remark: [mixpe-raise] not raised: weight-side data is gathered through a computed index ('tensor.extract' in a linalg.generic)
+// RAGGEDIX-NOT: mixpe.mpgemm

@@ -573,6 +573,165 @@ def _():
     return WeightOnLeft(g), args
 
 
+# ---- integer activations, act-order, ragged groups (issue #11) ------------------------
+
+
+class W4A8Asym(Grouped):
+    """W4A8 fake-quant with GPTQ asymmetric uint4 weights: x = f16(xq) * sx[M] (per token,
+    1-D scale unsqueezed), W = (q - z) * s per group, x @ W.t()."""
+
+    def forward(self, xq, sx, q, s, z):
+        x = xq.to(torch.float16) * sx.unsqueeze(1)
+        return x @ dequant_nk(q, s, z, self.g, torch.float16).t()
+
+
+@case("w4a8_sitofp_pertoken", "W4A8Asym(g=64): int8 activations * per-token sx[M] (unsqueeze), asymmetric uint4 [N,K], x @ W.t(), f16")
+def _():
+    M, K, N, g = 6, 256, 48, 64
+
+    def args(gen):
+        return [
+            randint(gen, -127, 127, (M, K), torch.int8),
+            uniform(gen, 0.005, 0.02, (M,), f16),
+            randint(gen, 0, 15, (N, K), torch.uint8),
+            uniform(gen, 0.005, 0.02, (N, K // g), f16),
+            randint(gen, 0, 15, (N, K // g), torch.uint8),
+        ]
+
+    return W4A8Asym(g), args
+
+
+class W4A8PerTensor(Grouped):
+    """W4A8 with a per-tensor activation scale (0-d tensor) and symmetric int4 [K,N] weights, f32."""
+
+    def forward(self, xq, sx, q, s):
+        x = xq.to(torch.float32) * sx
+        K, N = q.shape
+        G = K // self.g
+        w = q.to(torch.float32).reshape(G, self.g, N) * s.reshape(G, 1, N)
+        return x @ w.reshape(K, N)
+
+
+@case("w4a8_sitofp_pertensor", "W4A8PerTensor(g=32): int8 activations * per-tensor sx (0-d), symmetric int4 [K,N] * s[G,N], x @ W, f32")
+def _():
+    M, K, N, g = 5, 128, 24, 32
+
+    def args(gen):
+        return [
+            randint(gen, -127, 127, (M, K), torch.int8),
+            uniform(gen, 0.005, 0.02, (), f32),
+            randint(gen, -8, 7, (K, N), torch.int8),
+            uniform(gen, 0.005, 0.02, (K // g, N), f32),
+        ]
+
+    return W4A8PerTensor(g), args
+
+
+class W8A8IntMMConst(torch.nn.Module):
+    """W8A8 with a true integer GEMM on constant int8 weights (a buffer):
+    torch._int_mm(xq, q.t()) -> i32, then * sx[M,1] * s[N], f32."""
+
+    def __init__(self, N, K, seed):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.register_buffer("qweight", randint(gen, -127, 127, (N, K), torch.int8))
+        self.register_buffer("scales", uniform(gen, 0.0005, 0.002, (N,), f32))
+
+    def forward(self, xq, sx):
+        acc = torch._int_mm(xq, self.qweight.t())
+        return acc.to(torch.float32) * sx * self.scales
+
+
+@case(
+    "w8a8_intmm_perchannel_scaled",
+    "W8A8IntMMConst: torch._int_mm(xq i8[M,K], q.t()) with constant int8 q [-127,127], * sx[M,1] * s[N], f32",
+    extra_npz=lambda m: {"const_qweight": m.qweight.numpy(), "const_scales": m.scales.numpy()},
+)
+def _():
+    M, K, N = 24, 128, 32  # _int_mm on CPU wants M > 16 and K, N multiples of 8
+
+    def args(gen):
+        return [randint(gen, -127, 127, (M, K), torch.int8), uniform(gen, 0.005, 0.02, (M, 1), f32)]
+
+    return W8A8IntMMConst(N, K, seed=4321), args
+
+
+class GptqActOrder(torch.nn.Module):
+    """GPTQ with desc_act=True: a constant g_idx [K] maps each input channel k to its group,
+    W[n,k] = (q[n,k] - z[n, g_idx[k]]) * s[n, g_idx[k]] (index_select, a gather), F.linear."""
+
+    def __init__(self, g, K, seed):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(K, generator=gen)
+        self.register_buffer("g_idx", (perm // g).to(torch.int64))
+
+    def forward(self, x, q, s, z):
+        zg, sg = z.index_select(1, self.g_idx), s.index_select(1, self.g_idx)
+        w = (q.to(torch.float16) - zg.to(torch.float16)) * sg
+        return F.linear(x, w)
+
+
+@case("gptq_act_order", "GptqActOrder(g=64): uint4 [N,K], scales/zeros index_select'ed through a constant g_idx (desc_act=True), F.linear, f16",
+      extra_npz=lambda m: {"const_g_idx": m.g_idx.numpy()})
+def _():
+    M, K, N, g = 4, 256, 32, 64
+    return GptqActOrder(g, K, seed=77), gptq_args((M, K), N, K, g, 15, (0.005, 0.02))
+
+
+class RaggedGroup(Grouped):
+    """Groups of g that do not divide K: the last group is partial. Scales/zeros [N, ceil(K/g)]
+    are repeated g times along K and cut to K (repeat_interleave + slice)."""
+
+    def forward(self, x, q, s, z):
+        K = q.shape[1]
+        s_k = s.repeat_interleave(self.g, dim=1)[:, :K]
+        z_k = z.repeat_interleave(self.g, dim=1)[:, :K]
+        return F.linear(x, (q.to(torch.float16) - z_k.to(torch.float16)) * s_k)
+
+
+@case("ragged_group", "RaggedGroup(g=128): K=320, scales/zeros [N,3] repeat_interleave(128)[:, :320], uint4, F.linear, f16")
+def _():
+    M, K, N, g = 4, 320, 32, 128
+    G = -(-K // g)
+
+    def args(gen):
+        return [
+            randn(gen, (M, K), f16),
+            randint(gen, 0, 15, (N, K), torch.uint8),
+            uniform(gen, 0.005, 0.02, (N, G), f16),
+            randint(gen, 0, 15, (N, G), torch.uint8),
+        ]
+
+    return RaggedGroup(g), args
+
+
+class RaggedGroupIndex(Grouped):
+    """The ragged groups written with an index: s.index_select(1, arange(K) // g) (a gather over k)."""
+
+    def forward(self, x, q, s, z):
+        K = q.shape[1]
+        idx = torch.arange(K) // self.g
+        zk, sk = z.index_select(1, idx), s.index_select(1, idx)
+        return F.linear(x, (q.to(torch.float16) - zk.to(torch.float16)) * sk)
+
+
+@case("ragged_group_index", "RaggedGroupIndex(g=128): K=320, scales/zeros [N,3] index_select'ed at arange(K)//128, uint4, F.linear, f16")
+def _():
+    M, K, N, g = 4, 320, 32, 128
+    G = -(-K // g)
+
+    def args(gen):
+        return [
+            randn(gen, (M, K), f16),
+            randint(gen, 0, 15, (N, K), torch.uint8),
+            uniform(gen, 0.005, 0.02, (N, G), f16),
+            randint(gen, 0, 15, (N, G), torch.uint8),
+        ]
+
+    return RaggedGroupIndex(g), args
+
+
 # --------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ through the helpers here.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import weakref
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, NamedTuple
 
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Operation, Region
@@ -154,8 +156,40 @@ def format_diagnostic(severity: str, message: str, op: Operation | None = None) 
     return f"{where}: {severity}: {text}" if where else f"{severity}: {text}"
 
 
+class Diagnostic(NamedTuple):
+    """One emitted diagnostic, as `collect_diagnostics` records it."""
+
+    severity: str  # "error", "warning", "remark", ...
+    location: str | None  # `file:line:col` of the op, when known
+    message: str  # the one-line message, e.g. "[mixpe-raise] not raised: ..."
+
+
+_COLLECTORS: list[list[Diagnostic]] = []
+
+
+@contextlib.contextmanager
+def collect_diagnostics() -> Iterator[list[Diagnostic]]:
+    """Records every diagnostic `emit` prints inside the block (they are still printed), so a
+    tool can relate remarks to what it reports, e.g. why a matmul was not raised:
+
+        with collect_diagnostics() as seen:
+            compile_module(module, options)
+        reasons = {d.location: d.message for d in seen if d.severity == "remark"}
+    """
+    seen: list[Diagnostic] = []
+    _COLLECTORS.append(seen)
+    try:
+        yield seen
+    finally:
+        _COLLECTORS.remove(seen)
+
+
 def emit(severity: str, message: str, op: Operation | None = None, stream: IO[str] | None = None) -> None:
     print(format_diagnostic(severity, message, op), file=stream or sys.stderr)
+    if _COLLECTORS:
+        record = Diagnostic(severity, op_location(op) if op is not None else None, one_line(message))
+        for seen in _COLLECTORS:
+            seen.append(record)
 
 
 def remark(pass_name: str, op: Operation, message: str) -> None:

@@ -105,17 +105,7 @@ def load_inputs(path: str, program) -> dict:
 
     from mixpe.reference.dtypes import to_numpy
 
-    magic = read_bytes(path, "an .npz file", limit=6, label=f"--inputs {path}")
-    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
-        raise UsageError(f"--inputs {path}: not a readable .npz archive (write one with numpy.savez)")
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UsageError(f"--inputs {path}: no such file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise UsageError(f"--inputs {path}: not a readable .npz file (truncated?): {e}") from None
-    if not hasattr(npz, "files"):
-        raise UsageError(f"--inputs {path}: expected an .npz archive, got a single array")
+    npz = _open_npz(path, "--inputs")
     out = {}
     with npz:
         for i, v in enumerate(program.inputs):
@@ -136,6 +126,85 @@ def load_inputs(path: str, program) -> dict:
         raise UsageError(f"--inputs {path}: unexpected key {extra[0]} "
                          f"(the program takes {len(program.inputs)} inputs)")
     return out
+
+
+def _open_npz(path: str, flag: str):
+    """np.load of an .npz archive, or one clear line saying why it cannot be read."""
+    import numpy as np
+
+    magic = read_bytes(path, "an .npz file", limit=6, label=f"{flag} {path}")
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        raise UsageError(f"{flag} {path}: not a readable .npz archive (write one with numpy.savez)")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"{flag} {path}: no such file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise UsageError(f"{flag} {path}: not a readable .npz file (truncated?): {e}") from None
+    if not hasattr(npz, "files"):
+        raise UsageError(f"{flag} {path}: expected an .npz archive, got a single array")
+    return npz
+
+
+def load_results(path: str, program, flag: str = "--expect") -> dict:
+    """The `result<i>` arrays of an npz (expected outputs), checked against the program's
+    results: a known index, the declared shape, numbers. Other keys (arg0.., const_*) are
+    ignored, so the npz that holds a test's inputs can also hold its outputs. bf16/int4
+    arrays saved by numpy (raw void bytes) are viewed as the declared type; wider dtypes
+    (bf16 stored as float32) are kept as they are and compared by value."""
+    import numpy as np
+
+    from mixpe.reference.dtypes import to_numpy
+
+    npz = _open_npz(path, flag)
+    out = {}
+    with npz:
+        for key in sorted(npz.files):
+            m = re.fullmatch(r"result(\d+)", key)
+            if not m:
+                continue
+            i = int(m.group(1))
+            if i >= len(program.outputs):
+                raise UsageError(f"{flag} {path}: unexpected key {key} "
+                                 f"(the program has {len(program.outputs)} results)")
+            v = program.outputs[i]
+            try:
+                a = npz[key]
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+                raise UsageError(f"{flag} {path}: cannot read {key} (truncated?): {e}") from None
+            want = to_numpy(v.type.dtype)
+            if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
+                a = a.view(want)
+            elif a.dtype.kind not in "biuf" and a.dtype != want:
+                raise UsageError(f"{flag} {path}: {key} holds {a.dtype}, not numbers ({v.type})")
+            if tuple(a.shape) != tuple(v.type.shape):
+                raise UsageError(f"{flag} {path}: {key}: shape {list(a.shape)} does not match the "
+                                 f"program's {list(v.type.shape)}")
+            out[key] = a
+    return out
+
+
+def plain_numpy(arrays: dict) -> tuple[dict, list[str]]:
+    """Arrays that `np.load` reads back without ml_dtypes: bf16 as float32, int4/int2 as int8,
+    uint4/uint2 as uint8 (all exact), and one note per conversion made. numpy stores ml_dtypes
+    arrays as raw void bytes, which plain numpy cannot interpret."""
+    import ml_dtypes
+    import numpy as np
+
+    wider = {np.dtype(ml_dtypes.bfloat16): np.float32, np.dtype(ml_dtypes.int4): np.int8,
+             np.dtype(ml_dtypes.int2): np.int8, np.dtype(ml_dtypes.uint4): np.uint8,
+             np.dtype(ml_dtypes.uint2): np.uint8}
+    out, notes = {}, []
+    for key, a in arrays.items():
+        a = np.asarray(a)
+        to = wider.get(a.dtype)
+        if to is None and a.dtype.kind == "V":  # another ml_dtypes type: float32 if it is a float
+            to = np.float32 if "float" in a.dtype.name else None
+        if to is not None:
+            notes.append(f"{key}: {a.dtype.name} written as {np.dtype(to).name} (exact)")
+            a = a.astype(to)
+        out[key] = a
+    return out, notes
 
 
 

@@ -20,7 +20,11 @@ def _lazy(module: str, attr: str):
 
 
 # One row per registered object: name -> (module, attribute).
-DIALECTS = {"mixpe": ("mixpe.dialects.mixpe", "Mixpe")}
+DIALECTS = {
+    "mixpe": ("mixpe.dialects.mixpe", "Mixpe"),
+    # torch-mlir's TMTensor (topk/sort), which linalg-on-tensors exports keep
+    "tm_tensor": ("mixpe.dialects.tm_tensor", "TMTensor"),
+}
 PASSES = {
     "mixpe-raise": ("mixpe.transforms.mixpe_raise", "MixpeRaisePass"),
     "mixpe-hoist-dequant": ("mixpe.transforms.mixpe_hoist_dequant", "MixpeHoistDequantPass"),

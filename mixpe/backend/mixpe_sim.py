@@ -11,6 +11,7 @@ location, never a silently different program.
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -32,6 +33,8 @@ from xdsl.utils.target import Target
 
 from mixpe.diagnostics import format_diagnostic, op_location
 from mixpe.dialects import mixpe as mx
+from mixpe.dialects import tm_tensor
+from mixpe.dialects.linalg_named import NAMED_OPS, indexing_maps_of, is_unsigned_cast
 from mixpe.simulator.program import ProgramBuilder, dumps
 
 # arith/math scalar op -> program elementwise op
@@ -44,6 +47,7 @@ _ELEMENTWISE = {
     "math.exp": "exp", "math.log": "log", "math.sqrt": "sqrt", "math.rsqrt": "rsqrt",
     "math.tanh": "tanh", "math.erf": "erf", "math.absf": "abs", "math.powf": "pow",
     "math.floor": "floor", "math.ceil": "ceil", "math.roundeven": "roundeven",
+    "math.sin": "sin", "math.cos": "cos",
     "arith.extf": "extf", "arith.truncf": "truncf", "arith.sitofp": "sitofp",
     "arith.uitofp": "uitofp", "arith.fptosi": "fptosi", "arith.fptoui": "fptoui",
     "arith.extsi": "extsi", "arith.extui": "extui", "arith.trunci": "trunci",
@@ -287,6 +291,39 @@ class Emitter:
     def concat(self, op: tensor.ConcatOp):
         self.define(op, "concat", [self.name(v, op) for v in op.inputs], dim=op.dim.value.data)
 
+    def _static(self, op: Operation, *props: str) -> list[list[int]]:
+        if len(op.operands) != {"tensor.extract_slice": 1, "tensor.insert_slice": 2, "tensor.pad": 1}[op.name]:
+            raise _fail(op, f"'{op.name}' with dynamic offsets, sizes or padding cannot be simulated")
+        return [list(op.properties[p].get_values()) for p in props]
+
+    def extract_slice(self, op: tensor.ExtractSliceOp):
+        offsets, sizes, strides = self._static(op, "static_offsets", "static_sizes", "static_strides")
+        dt = self._dtype(op.result)
+        (name,) = self.emit(op, "slice", [self.name(op.source, op)], [(sizes, dt)],
+                            offsets=offsets, sizes=sizes, strides=strides)
+        self.names[op.result] = self._reshape(op, name, _shape(op.result, op), dt)  # rank-reducing
+
+    def insert_slice(self, op: tensor.InsertSliceOp):
+        offsets, sizes, strides = self._static(op, "static_offsets", "static_sizes", "static_strides")
+        src = self._reshape(op, self.name(op.source, op), sizes, self._dtype(op.source))
+        self.define(op, "insert_slice", [src, self.name(op.dest, op)], offsets=offsets, sizes=sizes,
+                    strides=strides)
+
+    def pad(self, op: tensor.PadOp):
+        low, high = self._static(op, "static_low", "static_high")
+        y = op.region.block.last_op
+        if len(op.region.block.ops) != 1 or not y.operands or not isinstance(y.operands[0].owner, arith.ConstantOp):
+            raise _fail(op, "only padding with a constant value can be simulated")
+        self.define(op, "pad", [self.name(op.source, op)], low=low, high=high, value=_scalar(y.operands[0], op))
+
+    def sort(self, op: tm_tensor.SortOp):
+        how = op.comparator()
+        if isinstance(how, str):
+            raise _fail(op, f"tm_tensor.sort: {how}")
+        key, descending = how
+        self.define(op, "sort", [self.name(v, op) for v in op.outs], dim=op.dimension.value.data, key=key,
+                    descending=descending)
+
     def transpose(self, op: linalg.TransposeOp):
         self.define(op, "transpose", [self.name(op.inputs[0], op)], perm=list(op.permutation.get_values()))
 
@@ -297,18 +334,65 @@ class Emitter:
         else:  # a runtime scalar (e.g. a zero point argument) broadcast to the tensor
             self.define(op, "broadcast", [self.name(value, op)])
 
-    def matmul(self, op: linalg.MatmulOp):
-        maps = [m.data for m in op.indexing_maps.data]
-        default = [m.data for m in type(op).get_irdl_definition().properties["indexing_maps"].default_value.data]
-        if maps == default:
-            layout = "kn"
-        elif str(maps[1]) == "(d0, d1, d2) -> (d1, d2)" and maps[0] == default[0] and maps[2] == default[2]:
-            layout = "nk"
-        else:
-            raise _fail(op, "linalg.matmul with these indexing maps is not supported")
-        a, b = (self.name(v, op) for v in op.inputs)
-        names = self.emit(op, "matmul", [a, b], [(_shape(op.results[0], op), self._dtype(op.results[0]))], layout=layout)
-        self._accumulate(op, names[0])
+    def contraction(self, op: Operation):
+        """Any named contraction (matmul with any maps, batch_matmul, batch_reduce_matmul,
+        matvec, vecmat, dot) as one dense array `matmul`: operands are transposed and reshaped
+        to [batch, M, K] x [batch, K, N] (or `nk` when B already is [batch, N, K]), so declined
+        GEMMs run on the array at the design's native precision."""
+        maps = indexing_maps_of(op)
+        if any(not isinstance(r, AffineDimExpr) for m in maps for r in m.results):
+            raise _fail(op, f"'{op.name}' with non-projected indexing maps is not supported")
+        a_d, b_d, c_d = ([r.position for r in m.results] for m in maps)
+        batch = [d for d in c_d if d in a_d and d in b_d]
+        m_d = [d for d in c_d if d in a_d and d not in b_d]
+        n_d = [d for d in c_d if d in b_d and d not in a_d]
+        k_d = [d for d in a_d if d in b_d and d not in c_d]
+        if sorted(a_d) != sorted(batch + m_d + k_d) or sorted(b_d) != sorted(batch + k_d + n_d) \
+                or sorted(c_d) != sorted(batch + m_d + n_d):
+            raise _fail(op, f"'{op.name}' is not a contraction of the form [b,m,k] x [b,k,n] -> [b,m,n]")
+        a, b = op.inputs
+        size = {d: n for v, ds in ((a, a_d), (b, b_d)) for d, n in zip(ds, _shape(v, op))}
+        prod = lambda ds: math.prod(size[d] for d in ds)  # noqa: E731
+        lead = [prod(batch)] if batch else []
+        acc_t = op.outputs[0].type.get_element_type()
+        xa, xb = (self._cast_operand(op, v, acc_t) for v in (a, b))
+        xa = self._arrange(op, xa, a, a_d, batch + m_d + k_d, lead + [prod(m_d), prod(k_d)])
+        layout = "nk" if b_d == batch + n_d + k_d else "kn"
+        order = batch + (n_d + k_d if layout == "nk" else k_d + n_d)
+        xb = self._arrange(op, xb, b, b_d, order, lead + ([prod(n_d), prod(k_d)] if layout == "nk" else
+                                                          [prod(k_d), prod(n_d)]))
+        dt = self._dtype(op.results[0])
+        (y,) = self.emit(op, "matmul", [xa, xb], [(lead + [prod(m_d), prod(n_d)], dt)], layout=layout)
+        mine = batch + m_d + n_d
+        if mine != c_d:  # back to the result's dim order
+            y = self._reshape(op, y, [size[d] for d in mine], dt)
+            perm = [mine.index(d) for d in c_d]
+            (y,) = self.emit(op, "transpose", [y], [([size[d] for d in c_d], dt)], perm=perm)
+        y = self._reshape(op, y, _shape(op.results[0], op), dt)
+        self._accumulate(op, y)
+
+    def _cast_operand(self, op: Operation, v: SSAValue, acc: Attribute) -> str:
+        """`cast_unsigned` reads integer operands unsigned: zero-extend them to the accumulator."""
+        name = self.name(v, op)
+        if is_unsigned_cast(op) and isinstance(acc, IntegerType) and dtype(v.type) != dtype(acc):
+            (name,) = self.emit(op, "elementwise", [name], [(_shape(v, op), dtype(acc))], op="extui")
+        return name
+
+    def _reshape(self, op: Operation, name: str, shape: list[int], dt: str) -> str:
+        if self.b._types[name][0] == list(shape):
+            return name
+        (name,) = self.emit(op, "reshape", [name], [(shape, dt)])
+        return name
+
+    def _arrange(self, op: Operation, name: str, v: SSAValue, dims: list[int], order: list[int],
+                 shape: list[int]) -> str:
+        """Operand `name` (dims `dims`) transposed to `order` and reshaped to `shape`."""
+        dt = self.b._types[name][1]
+        if dims != order:
+            src = _shape(v, op)
+            perm = [dims.index(d) for d in order]
+            (name,) = self.emit(op, "transpose", [name], [([src[p] for p in perm], dt)], perm=perm)
+        return self._reshape(op, name, shape, dt)
 
     def _accumulate(self, op: Operation, product: str) -> None:
         """Named contractions add into their init: skip the add when the init is a zero fill."""
@@ -353,7 +437,7 @@ class Emitter:
             if v in refs:
                 return refs[v]
             if isinstance(v.owner, arith.ConstantOp) and not isinstance(v.type, TensorType):
-                body.append(self._body_op(v.owner, []))
+                body.extend(self._body_op(v.owner, [], len(body)))
             else:  # a tensor or runtime scalar from outside the body: read through `extract`
                 captures.append(self.name(v, user))
                 cap = f"cap{len(captures) - 1}"
@@ -367,7 +451,8 @@ class Emitter:
         for b in block.ops:
             if isinstance(b, linalg.YieldOp):
                 break
-            body.append(self._body_op(b, [ref(a, b) for a in b.operands]))
+            operands = [ref(a, b) for a in b.operands]
+            body += self._body_op(b, operands, len(body))
             refs[b.results[0]] = f"v{len(body) - 1}"
         else:
             raise _fail(op, "generic body without a yield")
@@ -384,29 +469,26 @@ class Emitter:
                     ranges=ranges, iterators=iters, maps=[[_expr(r, op) for r in m.results] for m in maps],
                     body=body, **{"yield": yields})
 
-    def _body_op(self, b: Operation, args: list[str]) -> dict:
+    def _body_op(self, b: Operation, args: list[str], first: int) -> list[dict]:
+        """Body instructions for one scalar op (numbered from v<first>)."""
         dt = _body_dtype(b.results[0].type, b) if len(b.results) == 1 else None
         if dt is None:
             raise _fail(b, f"'{b.name}' with {len(b.results)} results has no vector-unit equivalent")
         if isinstance(b, linalg.IndexOp):
-            return {"op": "index", "dim": b.dim.value.data, "dtype": dt}
+            return [{"op": "index", "dim": b.dim.value.data, "dtype": dt}]
         if isinstance(b, arith.ConstantOp):
-            value = _scalar(b.result, b)
-            return {"op": "constant", "value": int(bool(value)) if dt == "i1" else value, "dtype": dt}
+            return [{"op": "constant", "value": _scalar(b.result, b), "dtype": dt}]
         if isinstance(b, tensor.ExtractOp):
-            return {"op": "extract", "args": args, "dtype": dt}
+            return [{"op": "extract", "args": args, "dtype": dt}]
         if b.name in ("arith.index_cast", "arith.index_castui"):
-            src, dst = _body_dtype(b.operands[0].type, b), dt
-            kind = "copy" if src == dst else ("trunci" if int(src[1:]) > int(dst[1:]) else
-                                                ("extui" if b.name.endswith("ui") else "extsi"))
-            return {"op": kind, "args": args, "dtype": dt}
-        kind = _ELEMENTWISE.get(b.name)
-        if kind is None:
-            raise _fail(b, f"'{b.name}' has no vector-unit equivalent")
-        d = {"op": kind, "args": args, "dtype": dt}
-        if kind == "cmp":
-            d["predicate"] = (_CMPF if b.name == "arith.cmpf" else _CMPI)[b.predicate.value.data]
-        return d
+            src = _body_dtype(b.operands[0].type, b)
+            kind = "copy" if src == dt else ("trunci" if int(src[1:]) > int(dt[1:]) else
+                                             ("extui" if b.name.endswith("ui") else "extsi"))
+            return [{"op": kind, "args": args, "dtype": dt}]
+        steps = _expand(b)
+        for d in steps:
+            d["args"] = [args[int(a[1:])] if a[0] == "a" else f"v{first + int(a[1:])}" for a in d["args"]]
+        return steps
 
     def _generic_split(self, op: linalg.GenericOp):
         iters = [str(i.data) for i in op.iterator_types.data]
@@ -429,22 +511,23 @@ class Emitter:
         for body_op in block.ops:
             if isinstance(body_op, linalg.YieldOp):
                 v = body_op.operands[0]  # a value from a sibling region (xDSL parses it) fails cleanly
-                self.names[op.results[0]] = env[v] if v in env else self._outer(body_op, v)
+                name = env[v] if v in env else self._outer(body_op, v)
+                if self.b._types[name][0] != shape:  # a body computed from constants only
+                    (name,) = self.emit(op, "broadcast", [name], [(shape, self.b._types[name][1])])
+                self.names[op.results[0]] = name
                 return
             if isinstance(body_op, arith.ConstantOp):
                 (env[body_op.result],) = self.emit(body_op, "constant", [], [([], dtype(body_op.result.type))],
                                                    value=_scalar(body_op.result, body_op))
                 continue
-            kind = _ELEMENTWISE.get(body_op.name)
-            if kind is None:
-                raise _fail(body_op, f"'{body_op.name}' has no vector-unit equivalent")
-            attrs = {}
-            if kind == "cmp":
-                table = _CMPF if body_op.name == "arith.cmpf" else _CMPI
-                attrs["predicate"] = table[body_op.predicate.value.data]
             args = [env[a] if a in env else self._outer(body_op, a) for a in body_op.operands]
-            (env[body_op.results[0]],) = self.emit(body_op, "elementwise", args,
-                                                   [(shape, dtype(body_op.results[0].type))], op=kind, **attrs)
+            steps: list[str] = []
+            for d in _expand(body_op):
+                ins = [args[int(a[1:])] if a[0] == "a" else steps[int(a[1:])] for a in d["args"]]
+                out_shape = list(np.broadcast_shapes(*(tuple(self.b._types[a][0]) for a in ins)))
+                extra = {k: v for k, v in d.items() if k not in ("op", "args", "dtype")}
+                steps += self.emit(body_op, "elementwise", ins, [(out_shape, d["dtype"])], op=d["op"], **extra)
+            env[body_op.results[0]] = steps[-1]
         raise _fail(op, "generic body without a yield")
 
     def _outer(self, op: Operation, value: SSAValue) -> str:
@@ -497,17 +580,28 @@ class Emitter:
         in_map = op.indexing_maps.data[0].data
         if [r.position if isinstance(r, AffineDimExpr) else None for r in in_map.results] != list(range(len(iters))):
             raise _fail(op, "reduction input map is not the identity")
+        if set(ops[0].operands) != set(block.args) or ops[1].operands[0] is not ops[0].results[0]:
+            raise _fail(op, "the reduction body is not `combine(in, acc)`")
         kind = _REDUCE[ops[0].name]
         reduced = [d for d, it in enumerate(iters) if it == "reduction"]
-        names = self.emit(op, "reduce", [self.name(op.inputs[0], op)],
-                          [(_shape(op.results[0], op), self._dtype(op.results[0]))], kind=kind, dims=reduced)
+        kept = [d for d, it in enumerate(iters) if it == "parallel"]
+        shape, dt = _shape(op.results[0], op), self._dtype(op.results[0])
+        out_map = op.indexing_maps.data[1].data.results
+        # the kept loops in order; a constant 0 is a kept unit dim (torch's keepdim=True)
+        if [r.position for r in out_map if isinstance(r, AffineDimExpr)] != kept or any(
+                not isinstance(r, AffineDimExpr) and not (isinstance(r, AffineConstantExpr) and r.value == 0
+                                                          and shape[i] == 1) for i, r in enumerate(out_map)):
+            raise _fail(op, "reduction output map is not the kept loops in order")
+        src = _shape(op.inputs[0], op)
+        names = self.emit(op, "reduce", [self.name(op.inputs[0], op)], [([src[d] for d in kept], dt)],
+                          kind=kind, dims=reduced)
+        names = [self._reshape(op, names[0], shape, dt)]
         init = op.outputs[0].owner
         neutral = {"add": 0, "mul": 1}.get(kind)
         if isinstance(init, linalg.FillOp) and neutral is not None and _scalar(init.inputs[0], init) == neutral:
             self.names[op.results[0]] = names[0]
             return
         # Any other init is combined once at the end: add/mul/max/min are associative.
-        shape, dt = _shape(op.results[0], op), self._dtype(op.results[0])
         (self.names[op.results[0]],) = self.emit(
             op, "elementwise", [self.name(op.outputs[0], op), names[0]], [(shape, dt)], op=kind
         )
@@ -520,8 +614,24 @@ class Emitter:
 def _scalar(v: SSAValue, op: Operation) -> float | int:
     owner = v.owner
     if isinstance(owner, arith.ConstantOp):
-        return owner.value.value.data
+        value = owner.value.value.data
+        return int(bool(value)) if v.type == IntegerType(1) else value  # `true` is stored as -1
     raise _fail(op, "the fill value must be an arith.constant")
+
+
+def _expand(b: Operation) -> list[dict]:
+    """One scalar arith/math op as vector-unit elementwise steps; args name the op's operands
+    (`a<i>`) or earlier steps (`s<j>`). `math.fpowi` is `pow` of the exponent converted."""
+    if b.name != "math.fpowi" and b.name not in _ELEMENTWISE:
+        raise _fail(b, f"'{b.name}' has no vector-unit equivalent")
+    dt = _body_dtype(b.results[0].type, b)
+    if b.name == "math.fpowi":
+        return [{"op": "sitofp", "args": ["a1"], "dtype": dt}, {"op": "pow", "args": ["a0", "s0"], "dtype": dt}]
+    kind = _ELEMENTWISE[b.name]
+    d = {"op": kind, "args": [f"a{i}" for i in range(len(b.operands))], "dtype": dt}
+    if kind == "cmp":
+        d["predicate"] = (_CMPF if b.name == "arith.cmpf" else _CMPI)[b.predicate.value.data]
+    return [d]
 
 
 def _body_dtype(t: Attribute, op: Operation) -> str:
@@ -567,8 +677,13 @@ _HANDLERS = {
     tensor.CollapseShapeOp: Emitter.reshape,
     linalg.TransposeOp: Emitter.transpose,
     tensor.ConcatOp: Emitter.concat,
+    tensor.ExtractSliceOp: Emitter.extract_slice,
+    tensor.InsertSliceOp: Emitter.insert_slice,
+    tensor.PadOp: Emitter.pad,
+    tm_tensor.SortOp: Emitter.sort,
     linalg.FillOp: Emitter.fill,
-    linalg.MatmulOp: Emitter.matmul,
+    linalg.MatmulOp: Emitter.contraction,
+    **{cls: Emitter.contraction for cls in NAMED_OPS},
     linalg.GenericOp: Emitter.generic,
     func.ReturnOp: Emitter.ret,
 }

@@ -527,3 +527,18 @@ def popcount_total(q, *, weight_bits: int | None = None) -> int:
         words = chunk[:whole].view(np.uint64) * np.uint64(0x0101010101010101)
         total += int((words >> np.uint64(56)).sum(dtype=np.uint64)) + int(chunk[whole:].sum())
     return total
+
+
+def stable_sort(arrays, *, dim: int, key: int = 0, descending: bool = False) -> list[np.ndarray]:
+    """`tm_tensor.sort` with a non-strict comparator on `arrays[key]`: every array permuted
+    alike along `dim`, equal keys keeping their order (torch-mlir's bubble sort only swaps
+    when the comparator says no, so it is stable)."""
+    k = np.asarray(arrays[key])
+    if np.issubdtype(k.dtype, np.floating) or k.dtype.kind == "V":
+        k = k.astype(np.float64)
+    if descending:  # stable descending: sort the reversed keys ascending, then reverse back
+        n = k.shape[dim]
+        order = np.flip(n - 1 - np.argsort(np.flip(k, dim), axis=dim, kind="stable"), dim)
+    else:
+        order = np.argsort(k, axis=dim, kind="stable")
+    return [np.take_along_axis(np.asarray(a), order, axis=dim) for a in arrays]

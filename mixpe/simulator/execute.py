@@ -301,8 +301,10 @@ def _execute(ins: Instruction, env, fused, program, verify_pe, rec) -> list[np.n
         return [K.shift_psum(x, sign, exp, group_size=at["group_size"], acc=at.get("acc", _acc(x)))]
     if op == "matmul":
         return [_matmul(args[0], args[1], at.get("layout", "kn"), ins.results[0].type.dtype)]
-    if op == "generic":  # the one vector op with several results
+    if op == "generic":  # the vector ops with several results
         return generic.execute(at, args, [r.type for r in ins.results])
+    if op == "sort":
+        return K.stable_sort(args, dim=at["dim"], key=at.get("key", 0), descending=at["descending"])
     return [VECTOR_EXEC[op](ins, args)]
 
 
@@ -403,7 +405,7 @@ _FLOAT_FN = {
     "sqrt": np.sqrt, "rsqrt": lambda x: 1.0 / np.sqrt(x), "tanh": np.tanh,
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "silu": lambda x: x / (1.0 + np.exp(-x)),
     "gelu_tanh": _gelu_tanh, "roundeven": np.rint, "floor": np.floor, "ceil": np.ceil,
-    "erf": np.vectorize(math.erf, otypes=[np.float64]),
+    "erf": np.vectorize(math.erf, otypes=[np.float64]), "sin": np.sin, "cos": np.cos,
 }
 
 
@@ -531,7 +533,30 @@ def _constant(ins: Instruction, args) -> np.ndarray:
     return coerce(data, t.dtype, f"constant '{ins.results[0].name}'")
 
 
+def _window(ins: Instruction) -> tuple[slice, ...]:
+    at = ins.attrs
+    strides = at.get("strides") or [1] * len(at["offsets"])
+    return tuple(slice(o, o + (n - 1) * st + 1 if n else o, st)
+                 for o, n, st in zip(at["offsets"], at["sizes"], strides))
+
+
+def _insert_slice(ins: Instruction, args) -> np.ndarray:
+    src, dest = args
+    out = dest.copy()
+    out[_window(ins)] = src
+    return out
+
+
+def _pad(ins: Instruction, args) -> np.ndarray:
+    (x,) = args
+    value = coerce(np.array(ins.attrs["value"]), ins.results[0].type.dtype, "pad value")
+    return np.pad(x, list(zip(ins.attrs["low"], ins.attrs["high"])), constant_values=value)
+
+
 VECTOR_EXEC = {
+    "slice": lambda ins, a: np.ascontiguousarray(a[0][_window(ins)]),
+    "insert_slice": _insert_slice,
+    "pad": _pad,
     "elementwise": _elementwise,
     "transpose": lambda ins, a: np.ascontiguousarray(np.transpose(a[0], ins.attrs["perm"])),
     "reshape": lambda ins, a: a[0].reshape(ins.results[0].type.shape),
@@ -569,8 +594,8 @@ def _cost(program: Program, ins: Instruction, hw, mode: str):
         x = program.values[ins.args[0]].type
         w = program.values[ins.args[1]].type
         at = ins.attrs
-        if ins.op == "matmul":
-            wb, g = bit_width(w.dtype), 0  # 0: unquantised, no dequantisation work
+        if ins.op == "matmul":  # 0: unquantised, no dequantisation work; float B as activations are
+            wb, g = pe_act_bits(hw, w.dtype), 0
         elif ins.op == "bitplane_psum":
             wb, g = at.get("weight_bits", w.shape[0]), at["group_size"]
         elif ins.op == "shift_psum":
@@ -606,7 +631,13 @@ def _vector_work(program: Program, ins: Instruction) -> list[tuple[str, int]]:
         return generic.work(ins.attrs, ELEMENTWISE_KINDS)
     if ins.op == "reduce":
         return [("reduce_max" if ins.attrs["kind"] in ("max", "min") else "reduce_add", t[0].size)]
-    return [("copy", r.size)]  # transpose, broadcast, fill
+    if ins.op == "sort":  # a merge network: log2(n) compare-exchange rounds over every element
+        n = t[0].shape[ins.attrs["dim"]]
+        rounds = max(1, math.ceil(math.log2(n))) if n > 1 else 0
+        return [("max", t[0].size * rounds), ("copy", sum(a.size for a in t) * rounds)]
+    if ins.op == "insert_slice":
+        return [("copy", t[0].size)]  # written in place
+    return [("copy", r.size)]  # transpose, broadcast, fill, slice, pad
 
 
 # elementwise op -> vector-unit kinds per element (kinds from the hardware's vector.ops table)
@@ -617,6 +648,7 @@ ELEMENTWISE_KINDS: dict[str, list[tuple[str, int]]] = {
     "mul": [("mul", 1)], "div": [("div", 1)], "rem": [("div", 1), ("fma", 1)],
     "sqrt": [("rsqrt", 1), ("mul", 1)], "rsqrt": [("rsqrt", 1)],
     "exp": [("exp", 1)], "log": [("exp", 1)], "pow": [("exp", 2), ("mul", 1)],
+    "sin": [("exp", 1)], "cos": [("exp", 1)],  # a transcendental: one special-function op
     "tanh": [("exp", 1), ("div", 1)], "erf": [("exp", 1), ("div", 1)],
     "sigmoid": [("exp", 1), ("add", 1), ("div", 1)], "silu": [("silu", 1)],
     "gelu_tanh": [("exp", 1), ("div", 1), ("fma", 3)],
@@ -676,4 +708,8 @@ def _precision_notes(program: Program, hw) -> list[str]:
         elif fmt == "fp" and bit_width(x) > hw.pe.act_bits:
             notes.append(f"{ins.where}: {x} activations are rounded to the {pe} PE format "
                          f"for costing; results are computed at {x}")
+        w = program.values[ins.args[1]].type.dtype
+        if ins.op == "matmul" and is_float(w) and hw.pe.act_format == "fp" and bit_width(w) > hw.pe.act_bits:
+            notes.append(f"{ins.where}: dense {w} B operand costed at the {pe} PE format; "
+                         f"results are computed at {w}")
     return notes

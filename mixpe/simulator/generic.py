@@ -109,10 +109,12 @@ def check(attrs: dict, arg_types: list, result_dtypes: list[str]) -> list[tuple[
             if e[0] == "d" and ranges[e[1]] != t.shape[axis]:
                 raise GenericError(f"{what}: dim {axis} has size {t.shape[axis]}, loop d{e[1]} runs "
                                    f"{ranges[e[1]]}")
-    for i, m in enumerate(maps[n_in:]):
+    for i, (m, sh) in enumerate(zip(maps[n_in:], shapes)):
         dims = [e[1] for e in m if e[0] == "d"]
-        if len(dims) != len(m) or len(set(dims)) != len(dims) or any(iters[d] != "parallel" for d in dims):
-            raise GenericError(f"init {i}: its map must be distinct parallel loops, got {m}")
+        unit_zeros = all(e[0] == "d" or (e == ["c", 0] and sh[a] == 1) for a, e in enumerate(m))
+        if not unit_zeros or len(set(dims)) != len(dims) or any(iters[d] != "parallel" for d in dims):
+            raise GenericError(f"result {i}: its map must be distinct parallel loops (or 0 for a unit dim), "
+                               f"got {m}")
     defined = {f"in{i}": arg_types[i].dtype for i in range(n_in)}
     defined.update({f"out{i}": result_dtypes[i] for i in range(n_out) if inits[i]})
     caps = {f"cap{i}": arg_types[n_in + n_init + i] for i in range(n_cap)}
@@ -253,10 +255,13 @@ def execute(attrs: dict, args: list[np.ndarray], result_types: list) -> list[np.
         accs = [np.broadcast_to(env[y], loop_shape) for y in attrs["yield"]]
     results = []
     for acc, m, t in zip(accs, maps[n_in:], result_types):
-        dims = [e[1] for e in m]
-        full = acc.reshape([ranges[d] for d in range(n) if d in par] if par else ()) if acc.size else acc
-        order = [par.index(d) for d in dims]
-        results.append(np.ascontiguousarray(np.transpose(full, order)).astype(to_numpy(t.dtype), copy=False))
+        dims = [e[1] for e in m if e[0] == "d"]
+        # a parallel loop the result does not index writes one element many times: the last wins
+        full = acc[tuple(slice(None) if d in dims or d not in par else -1 for d in range(n))] \
+            if acc.ndim else acc
+        full = full.reshape([ranges[d] for d in range(n) if d in dims])
+        out = np.transpose(full, [sorted(dims).index(d) for d in dims]) if dims else full
+        results.append(np.ascontiguousarray(out.reshape(t.shape)).astype(to_numpy(t.dtype), copy=False))
     return results
 
 

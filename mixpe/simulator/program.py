@@ -298,7 +298,9 @@ class OpSpec:
 def _check(ins: Instruction, spec: OpSpec, arg_types: list[TensorType]) -> None:
     ctx = _Ctx(ins)
     if len(arg_types) not in spec.arity:
-        ctx.fail(f"takes {' or '.join(map(str, spec.arity))} args, got {len(arg_types)}")
+        a = spec.arity
+        counts = f"{a[0]} to {a[-1]}" if len(a) > 3 else " or ".join(map(str, a))
+        ctx.fail(f"takes {counts} args, got {len(arg_types)}")
     expected = spec.check(ctx, arg_types)
     if len(expected) != len(ins.results):
         ctx.fail(f"has {len(ins.results)} results, expected {len(expected)}")
@@ -512,7 +514,7 @@ ELEMENTWISE: dict[str, tuple[int, str]] = {
     **{n: (1, "same") for n in ("neg", "abs", "copy", "relu")},
     **{n: (1, "samefloat") for n in (
         "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "silu", "gelu_tanh",
-        "roundeven", "floor", "ceil", "erf",
+        "roundeven", "floor", "ceil", "erf", "sin", "cos",
     )},
     "extf": (1, "f>f"), "truncf": (1, "f<f"),
     "sitofp": (1, "i2f"), "uitofp": (1, "i2f"), "fptosi": (1, "f2i"), "fptoui": (1, "f2i"),
@@ -606,7 +608,9 @@ def _check_broadcast(ctx, t):
 
 
 def _check_concat(ctx, t):
-    dim = ctx.attr("dim", int)
+    dim = ctx.ins.attrs.get("dim")
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        ctx.fail(f"attrs 'dim' must be a dimension index, got {dim!r}")
     rank = len(t[0].shape)
     if not 0 <= dim < rank:
         ctx.fail(f"dim {dim} is not a dimension of rank-{rank} values")
@@ -666,6 +670,58 @@ def _check_constant(ctx, t):
     return [r]
 
 
+def _slice_attrs(ctx: _Ctx, rank: int) -> tuple[list[int], list[int], list[int]]:
+    offsets, sizes = ctx.int_list("offsets"), ctx.int_list("sizes")
+    strides = ctx.int_list("strides", [1] * rank)
+    if not (len(offsets) == len(sizes) == len(strides) == rank):
+        ctx.fail(f"offsets, sizes and strides need one entry per dim ({rank})")
+    if any(o < 0 for o in offsets) or any(n < 0 for n in sizes) or any(st < 1 for st in strides):
+        ctx.fail("offsets and sizes must be >= 0 and strides >= 1")
+    return offsets, sizes, strides
+
+
+def _check_window(ctx: _Ctx, full: TensorType, what: str) -> list[int]:
+    offsets, sizes, strides = _slice_attrs(ctx, len(full.shape))
+    for d, (o, n, st, dim) in enumerate(zip(offsets, sizes, strides, full.shape)):
+        if n and o + (n - 1) * st >= dim:
+            ctx.fail(f"the slice reaches index {o + (n - 1) * st} of dim {d} of the {what} (size {dim})")
+    return sizes
+
+
+def _check_slice(ctx, t):
+    (x,) = t
+    return [TensorType(tuple(_check_window(ctx, x, "source")), x.dtype)]
+
+
+def _check_insert_slice(ctx, t):
+    src, dest = t
+    sizes = _check_window(ctx, dest, "destination")
+    if tuple(sizes) != src.shape or src.dtype != dest.dtype:
+        ctx.fail(f"the source {src} does not fill the window {sizes} of {dest}")
+    return [dest]
+
+
+def _check_pad(ctx, t):
+    (x,) = t
+    low, high = ctx.int_list("low"), ctx.int_list("high")
+    if len(low) != len(x.shape) or len(high) != len(x.shape) or min(low + high, default=0) < 0:
+        ctx.fail(f"low and high need one non-negative entry per dim ({len(x.shape)})")
+    if not isinstance(ctx.ins.attrs.get("value"), int | float):
+        ctx.fail("missing numeric attr 'value'")
+    return [TensorType(tuple(d + lo + hi for d, lo, hi in zip(x.shape, low, high)), x.dtype)]
+
+
+def _check_sort(ctx, t):
+    dim, key = ctx.ins.attrs.get("dim"), ctx.ins.attrs.get("key", 0)
+    for name, v, n in (("dim", dim, len(t[0].shape)), ("key", key, len(t))):
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < n:
+            ctx.fail(f"attrs '{name}' must be an index below {n}, got {v!r}")
+    ctx.attr("descending", bool)
+    if any(a.shape != t[0].shape for a in t):
+        ctx.fail(f"sorted values must have one shape, got {[list(a.shape) for a in t]}")
+    return list(t)
+
+
 def _check_generic(ctx, t):
     from mixpe.simulator import generic
 
@@ -694,7 +750,11 @@ OPS: dict[str, OpSpec] = {
     "concat": OpSpec("vector", tuple(range(1, 65)), _check_concat),
     "fill": OpSpec("vector", (0,), _check_fill),
     "constant": OpSpec("none", (0,), _check_constant),
-    "generic": OpSpec("vector", tuple(range(1, 257)), _check_generic),
+    "generic": OpSpec("vector", tuple(range(0, 257)), _check_generic),
+    "slice": OpSpec("vector", (1,), _check_slice),
+    "insert_slice": OpSpec("vector", (2,), _check_insert_slice),
+    "pad": OpSpec("vector", (1,), _check_pad),
+    "sort": OpSpec("vector", tuple(range(1, 17)), _check_sort),
 }
 
 

@@ -199,7 +199,19 @@ class Emitter:
             if handler is None:
                 raise _fail(op, f"'{op.name}' cannot be expressed in a simulator program")
             handler(self, op)
+        self._prune()
         return self.b
+
+    def _prune(self) -> None:
+        """Drops instructions no output depends on (a zero fill that a contraction's init
+        skipped, a generic's dead temporary): the program costs only what the function does."""
+        used = {o["name"] for o in self.b.obj["outputs"]}
+        keep = []
+        for ins in reversed(self.b.obj["instructions"]):
+            if any(r["name"] in used for r in ins["results"]):
+                keep.append(ins)
+                used.update(ins["args"])
+        self.b.obj["instructions"] = keep[::-1]
 
     # -- mixpe --------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def weight_bits(mlir: Path) -> int | None:
     return None
 
 
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a.astype(np.float64), b.astype(np.float64)
     finite = np.isfinite(b)
     if not np.array_equal(np.isfinite(a), finite) or not np.array_equal(a[~finite], b[~finite]):
@@ -91,8 +91,8 @@ def run_case(mlir: Path, hw: str | None = None) -> CaseResult:
             continue
         dt = np.dtype(got.dtype).name
         ref = refs[f"result{i}"] if refs is not None else torch_out
-        torch_err = _rel(torch_out, ref) if refs is not None else 0.0
-        err, vs_torch = _rel(got, ref), _rel(got, torch_out)
+        torch_err = rel_error(torch_out, ref) if refs is not None else 0.0
+        err, vs_torch = rel_error(got, ref), rel_error(got, torch_out)
         if not np.isfinite(torch_err):  # torch overflowed where float64 did not: judge against torch,
             err, torch_err = vs_torch, 0.0  # which must then overflow at the same places
         out.errors.append({"result": i, "dtype": dt, "err": err, "vs_torch": vs_torch,

@@ -53,7 +53,6 @@ from mixpe.dialects.linalg_named import (
     contraction_region,
     convert_scalar,
     is_unsigned_cast,
-    parse_contraction,
     verify_destination_style,
 )
 
@@ -78,14 +77,7 @@ def _parse(cls: type[MatmulOp], parser: Parser) -> MatmulOp:
     """Upstream's custom form, MLIR 22's `indexing_maps = [...]` and `cast` included. `cast`
     stays an attribute (xDSL 0.74's MatmulOp has no such property; upstream reads an inherent
     attribute from the attribute dictionary of the generic form too)."""
-    ins, outs, res_types, props, attrs, unsigned = parse_contraction(cls, parser, takes_maps=True, takes_cast=True)
-    return cls.build(
-        operands=(ins, outs),
-        result_types=(res_types,),
-        properties=props,
-        attributes=attrs,
-        regions=(contraction_region(ins, outs, unsigned),),
-    )
+    return linalg_named.build_parsed_contraction(cls, parser, takes_maps=True, takes_cast=True)
 
 
 def _print(self: MatmulOp, printer: Printer) -> None:

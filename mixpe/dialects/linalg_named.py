@@ -67,6 +67,7 @@ __all__ = [
     "TypeFn",
     "TypeFnAttr",
     "VecmatOp",
+    "build_parsed_contraction",
     "contraction_region",
     "convert_scalar",
     "indexing_maps_of",
@@ -250,6 +251,14 @@ def parse_contraction(
     return ins, outs, res_types, props, attrs, unsigned
 
 
+def build_parsed_contraction(cls, parser: Parser, *, takes_maps: bool, takes_cast: bool) -> Operation:
+    """`cls` from its custom form, with upstream's hidden body (casts included)."""
+    ins, outs, res_types, props, attrs, unsigned = parse_contraction(cls, parser, takes_maps=takes_maps,
+                                                                     takes_cast=takes_cast)
+    return cls.build(operands=(ins, outs), result_types=(res_types,), properties=props, attributes=attrs,
+                     regions=(contraction_region(ins, outs, unsigned),))
+
+
 class ContractionOp(NamedOperation):
     """A named `acc += cast(lhs) * cast(rhs)` contraction (2 inputs, 1 output).
 
@@ -338,16 +347,8 @@ class ContractionOp(NamedOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> Operation:
-        ins, outs, res_types, props, attrs, unsigned = parse_contraction(
-            cls, parser, takes_maps=cls.has_indexing_maps_property(), takes_cast="cast" in cls.get_irdl_definition().properties
-        )
-        return cls.build(
-            operands=(ins, outs),
-            result_types=(res_types,),
-            properties=props,
-            attributes=attrs,
-            regions=(contraction_region(ins, outs, unsigned),),
-        )
+        return build_parsed_contraction(cls, parser, takes_maps=cls.has_indexing_maps_property(),
+                                        takes_cast="cast" in cls.get_irdl_definition().properties)
 
     def print(self, printer: Printer) -> None:
         maps = self.properties.get("indexing_maps")

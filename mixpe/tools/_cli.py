@@ -101,10 +101,6 @@ def read_bytes(path, kind: str, *, limit: int | None = None, label: str | None =
 def load_inputs(path: str, program) -> dict:
     """arg0..argN from an npz; bf16/int4 arrays saved by numpy come back as raw void bytes and
     are viewed as the declared ml_dtypes type."""
-    import numpy as np
-
-    from mixpe.reference.dtypes import to_numpy
-
     npz = _open_npz(path, "--inputs")
     out = {}
     with npz:
@@ -112,14 +108,7 @@ def load_inputs(path: str, program) -> dict:
             key = f"arg{i}"
             if key not in npz.files:
                 raise UsageError(f"--inputs {path}: missing key {key} ('{v.name}', {v.type})")
-            try:
-                a = npz[key]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-                raise UsageError(f"--inputs {path}: cannot read {key} (truncated?): {e}") from None
-            want = to_numpy(v.type.dtype)
-            if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
-                a = a.view(want)
-            out[key] = a
+            out[key] = _member(npz, key, v.type.dtype, f"--inputs {path}")
         # result<i> keys are reference outputs that test data often ships alongside inputs.
         extra = sorted(k for k in set(npz.files) - set(out) if not re.fullmatch(r"result\d+", k))
     if extra:
@@ -152,8 +141,6 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
     ignored, so the npz that holds a test's inputs can also hold its outputs. bf16/int4
     arrays saved by numpy (raw void bytes) are viewed as the declared type; wider dtypes
     (bf16 stored as float32) are kept as they are and compared by value."""
-    import numpy as np
-
     from mixpe.reference.dtypes import to_numpy
 
     npz = _open_npz(path, flag)
@@ -168,20 +155,29 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
                 raise UsageError(f"{flag} {path}: unexpected key {key} "
                                  f"(the program has {len(program.outputs)} results)")
             v = program.outputs[i]
-            try:
-                a = npz[key]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-                raise UsageError(f"{flag} {path}: cannot read {key} (truncated?): {e}") from None
+            a = _member(npz, key, v.type.dtype, f"{flag} {path}")
             want = to_numpy(v.type.dtype)
-            if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
-                a = a.view(want)
-            elif a.dtype.kind not in "biuf" and a.dtype != want:
+            if a.dtype != want and a.dtype.kind not in "biuf":
                 raise UsageError(f"{flag} {path}: {key} holds {a.dtype}, not numbers ({v.type})")
             if tuple(a.shape) != tuple(v.type.shape):
                 raise UsageError(f"{flag} {path}: {key}: shape {list(a.shape)} does not match the "
                                  f"program's {list(v.type.shape)}")
             out[key] = a
     return out
+
+
+def _member(npz, key: str, dtype: str, where: str):
+    """One npz member; ml_dtypes values (stored as raw void bytes) viewed as `dtype`."""
+    from mixpe.reference.dtypes import to_numpy
+
+    try:
+        a = npz[key]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise UsageError(f"{where}: cannot read {key} (truncated?): {e}") from None
+    want = to_numpy(dtype)
+    if a.dtype.kind == "V" and want.kind == "V" and a.dtype.itemsize == want.itemsize:
+        a = a.view(want)
+    return a
 
 
 def plain_numpy(arrays: dict) -> tuple[dict, list[str]]:

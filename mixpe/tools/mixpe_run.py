@@ -232,7 +232,8 @@ def compare(got: np.ndarray, want: np.ndarray, dtype: str) -> dict:
     same = (g == w) | both_nan
     finite = np.isfinite(g) & np.isfinite(w)
     nonfinite_bad = int(np.count_nonzero(~same & ~finite))
-    diff = np.where(finite, np.abs(g - w), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where both overflowed
+        diff = np.where(finite, np.abs(g - w), 0.0)
     max_diff = float(diff.max()) if n else 0.0
     wf = np.abs(w[np.isfinite(w)])
     scale = float(wf.max()) if wf.size else 0.0
@@ -420,9 +421,11 @@ def _compile(text: str, path: str, options, entry: str | None, *, quiet: bool) -
     return Compiled(parse_program(driver.to_program(module, entry)), list(seen))
 
 
-def _no_raise_note(program, path) -> None:
+def _no_raise_note(program, path, diagnostics=()) -> None:
     if not any(i.op in RAISED_OPS for i in program.instructions):
-        print(f"{PROG}: note: no quantized matmul was raised in {path}; see the remarks above", file=sys.stderr)
+        why = "see the remarks above" if any(d.severity == "remark" for d in diagnostics) else \
+            "it has no dequantize-then-matmul (its GEMMs run dense on the array)"
+        print(f"{PROG}: note: no quantized matmul was raised in {path}; {why}", file=sys.stderr)
 
 
 def _check_args(args) -> None:
@@ -462,7 +465,7 @@ def run(args) -> int:
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     compiled = _compile(text, str(path), options, args.entry, quiet=False)
     parsed = compiled.program
-    _no_raise_note(parsed, path)
+    _no_raise_note(parsed, path, compiled.diagnostics)
     hw = load_hardware(args.hw or default_hardware(parsed))
     inputs = load_inputs(args.inputs, parsed) if args.inputs else None
     result = run_program(parsed, hw, inputs)
@@ -556,7 +559,7 @@ def run_all(args) -> int:
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     # one compile for the default design prints the remarks (the rest would repeat them)
     first = _compile(text, str(path), options, args.entry, quiet=False)
-    _no_raise_note(first.program, path)
+    _no_raise_note(first.program, path, first.diagnostics)
     default_name = default_hardware(first.program)
     inputs = load_inputs(args.inputs, first.program) if args.inputs else None
     if inputs is not None:

@@ -22,6 +22,7 @@ from mixpe.tools._cli import (
     check_output_flags,
     check_writable,
     load_inputs,
+    plain_numpy,
     run_guarded,
     write_atomic,
     write_json,
@@ -111,7 +112,10 @@ def _run_program(args) -> int:
     result = run_program(program, hw, inputs, mode=args.mode, verify_pe=args.verify_pe)
     print(result.summary())
     if args.outputs:
-        write_atomic(args.outputs, lambda f: np.savez(f, **result.outputs))
+        arrays, notes = plain_numpy(result.outputs)  # bf16 as float32: plain numpy reads it
+        for n in notes:
+            print(f"note: {n}")
+        write_atomic(args.outputs, lambda f: np.savez(f, **arrays))
     if args.report:
         write_json(args.report, result.to_dict())
     return 0

@@ -53,6 +53,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
 from mixpe.diagnostics import inherit_location, remark
+from mixpe.dialects.linalg_named import NAMED_OPS
 from mixpe.dialects.mixpe import (
     MpGemmOp,
     Signedness,
@@ -453,10 +454,16 @@ class RaiseContraction(RewritePattern):
         self.act_quant = act_quant
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, NAMED_OPS) and any(_from_integers(v) for v in op.inputs):
+            # e.g. an einsum exported as a batch-1 batch_matmul of dequantized weights
+            remark(NAME, op, f"not raised: '{op.name}' is not raised (only 2-D contractions are); "
+                             "it runs dense on the array")
+            return
         if not isinstance(op, linalg.MatmulOp | linalg.GenericOp):
             return
-        if isinstance(op, linalg.GenericOp) and "reduction" not in {str(i.data) for i in op.iterator_types.data}:
-            return
+        if isinstance(op, linalg.GenericOp) and ("reduction" not in {str(i.data) for i in op.iterator_types.data}
+                                                 or len(op.inputs) < 2 or len(op.outputs) != 1):
+            return  # elementwise ops, norms, softmax, max+argmax: not contractions, nothing to say
         try:
             c = analyse(op)
             self._check_and_rewrite(c, rewriter)
@@ -542,6 +549,19 @@ class RaiseContraction(RewritePattern):
         rewriter.replace(op, [], [y])
         for value in old_operands:
             _erase_dead(value, rewriter)
+
+
+def _from_integers(value: SSAValue, depth: int = 8) -> bool:
+    """Whether a float operand is converted from integers a few ops up (a dequant chain)."""
+    owner = value.owner if isinstance(value, OpResult) else None
+    if owner is None or depth == 0:
+        return False
+    if isinstance(owner, linalg.GenericOp) and any(
+            isinstance(b, arith.SIToFPOp | arith.UIToFPOp) for b in owner.body.block.ops):
+        return True
+    if isinstance(owner, linalg.GenericOp | linalg.TransposeOp | tensor.ExpandShapeOp | tensor.CollapseShapeOp):
+        return any(_from_integers(v, depth - 1) for v in owner.operands)
+    return False
 
 
 def _dequantized_after(op: Operation) -> bool:

@@ -690,8 +690,8 @@ class RaggedGroup(Grouped):
         return F.linear(x, (q.to(torch.float16) - z_k.to(torch.float16)) * s_k)
 
 
-@case("ragged_group", "RaggedGroup(g=128): K=320, scales/zeros [N,3] repeat_interleave(128)[:, :320], uint4, F.linear, f16")
-def _():
+def ragged(module_class):
+    """M=4, K=320, N=32 with groups of 128 (the last one partial): f16 x, uint4 q, [N,3] s/z."""
     M, K, N, g = 4, 320, 32, 128
     G = -(-K // g)
 
@@ -703,7 +703,12 @@ def _():
             randint(gen, 0, 15, (N, G), torch.uint8),
         ]
 
-    return RaggedGroup(g), args
+    return module_class(g), args
+
+
+@case("ragged_group", "RaggedGroup(g=128): K=320, scales/zeros [N,3] repeat_interleave(128)[:, :320], uint4, F.linear, f16")
+def _():
+    return ragged(RaggedGroup)
 
 
 class RaggedGroupIndex(Grouped):
@@ -718,18 +723,7 @@ class RaggedGroupIndex(Grouped):
 
 @case("ragged_group_index", "RaggedGroupIndex(g=128): K=320, scales/zeros [N,3] index_select'ed at arange(K)//128, uint4, F.linear, f16")
 def _():
-    M, K, N, g = 4, 320, 32, 128
-    G = -(-K // g)
-
-    def args(gen):
-        return [
-            randn(gen, (M, K), f16),
-            randint(gen, 0, 15, (N, K), torch.uint8),
-            uniform(gen, 0.005, 0.02, (N, G), f16),
-            randint(gen, 0, 15, (N, G), torch.uint8),
-        ]
-
-    return RaggedGroupIndex(g), args
+    return ragged(RaggedGroupIndex)
 
 
 # --------------------------------------------------------------------------------------

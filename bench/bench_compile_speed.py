@@ -67,7 +67,7 @@ def time_pipeline(text: str) -> tuple[float, int]:
 
     t = time.perf_counter()
     program = driver.compile_to_program(text, driver.CompileOptions(hw="mixpe-w4a16", weight_bits=4))
-    return time.perf_counter() - t, sum(i["op"] == "bitplane_psum" for i in program["instructions"])
+    return time.perf_counter() - t, sum(i.op == "bitplane_psum" for i in program.instructions)
 
 
 def main() -> None:

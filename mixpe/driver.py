@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
 
+from mixpe.backend.mixpe_sim import emit_program
 from mixpe.context import mixpe_context
 from mixpe.diagnostics import LocatingParser
+from mixpe.simulator.program import Program
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,11 @@ def compile_module(module: ModuleOp, options: CompileOptions = CompileOptions())
     return module
 
 
-def to_program(module: ModuleOp, entry: str | None = None) -> dict:
-    from mixpe.backend.mixpe_sim import emit_program
-    from mixpe.simulator.program import parse_program
-
-    program = emit_program(module, entry)
-    parse_program(program)
-    return program
+def to_program(module: ModuleOp, entry: str | None = None) -> Program:
+    """The validated simulator program (`.to_dict()` for its JSON)."""
+    return emit_program(module, entry)
 
 
 def compile_to_program(text: str, options: CompileOptions = CompileOptions(), *,
-                       entry: str | None = None, filename: str = "<input>") -> dict:
+                       entry: str | None = None, filename: str = "<input>") -> Program:
     return to_program(compile_module(parse(text, filename), options), entry)

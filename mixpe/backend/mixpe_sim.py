@@ -35,7 +35,7 @@ from mixpe.diagnostics import format_diagnostic, op_location
 from mixpe.dialects import mixpe as mx
 from mixpe.dialects import tm_tensor
 from mixpe.dialects.linalg_named import NAMED_OPS, indexing_maps_of, is_unsigned_cast
-from mixpe.simulator.program import ProgramBuilder, dumps
+from mixpe.simulator.program import Program, ProgramBuilder, ProgramError, dumps
 
 # arith/math scalar op -> program elementwise op
 _ELEMENTWISE = {
@@ -701,8 +701,9 @@ _HANDLERS = {
 }
 
 
-def emit_program(module: ModuleOp, entry: str | None = None) -> dict:
-    """The program of `entry` (default: the module's only function with a body)."""
+def emit_program(module: ModuleOp, entry: str | None = None) -> Program:
+    """The validated program of `entry` (default: the module's only function with a body):
+    validated once here, so nothing downstream re-parses it."""
     funcs = [op for op in module.walk() if isinstance(op, func.FuncOp) and op.body.blocks]
     if entry is not None:
         funcs = [f for f in funcs if f.sym_name.data == entry]
@@ -711,7 +712,11 @@ def emit_program(module: ModuleOp, entry: str | None = None) -> dict:
     elif len(funcs) != 1:
         names = ", ".join("@" + f.sym_name.data for f in funcs)
         raise BackendError(f"error: mixpe-sim backend: choose a function with -t 'mixpe-sim{{entry=NAME}}' ({names})")
-    return Emitter(funcs[0], _unsigned_storage(module)).run().to_dict()
+    builder = Emitter(funcs[0], _unsigned_storage(module)).run()
+    try:
+        return builder.build()  # never hand out a program the simulator would refuse
+    except ProgramError as e:
+        raise BackendError(f"error: mixpe-sim backend produced an invalid program: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -723,11 +728,4 @@ class MixpeSimTarget(Target):
     entry: str | None = None
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        from mixpe.simulator.program import ProgramError, parse_program
-
-        program = emit_program(module, self.entry)
-        try:
-            parse_program(program)  # never hand out a program the simulator would refuse
-        except ProgramError as e:
-            raise BackendError(f"error: mixpe-sim backend produced an invalid program: {e}") from e
-        output.write(dumps(program))
+        output.write(dumps(emit_program(module, self.entry)))

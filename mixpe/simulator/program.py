@@ -171,6 +171,9 @@ def _value(obj: Any, what: str) -> Value:
 
 
 def parse_program(obj: Any) -> Program:
+    """A validated Program from its JSON object; a Program (already validated) as it is."""
+    if isinstance(obj, Program):
+        return obj
     if not isinstance(obj, dict):
         raise ProgramError("program must be a JSON object")
     if obj.get("format") != FORMAT:

@@ -25,7 +25,7 @@ import numpy as np
 
 from mixpe import driver
 from mixpe.simulator.execute import run_program
-from mixpe.simulator.program import OPS, parse_program
+from mixpe.simulator.program import OPS
 
 # max-norm relative error allowed against float64, by the result's dtype: 2 ulps of the largest
 # output for f16 and bf16 (2^-10, 2^-7 relative), 8 for f32 (a layer rounds a dozen times)
@@ -76,7 +76,7 @@ def run_case(mlir: Path, hw: str | None = None) -> CaseResult:
     with contextlib.redirect_stderr(io.StringIO()):  # remarks: the counts below say what raised
         module = driver.compile_module(driver.parse(mlir.read_text(), str(mlir)),
                                        driver.CompileOptions(hw=hw, weight_bits=weight_bits(mlir)))
-    program = parse_program(driver.to_program(module))
+    program = driver.to_program(module)
     result = run_program(program, hw, {f"arg{i}": a for i, a in enumerate(args)})
     out = CaseResult(mlir.stem, seconds=time.perf_counter() - t0)
     for ins in program.instructions:

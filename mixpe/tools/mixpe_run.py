@@ -413,12 +413,11 @@ def _compile(text: str, path: str, options, entry: str | None, *, quiet: bool) -
     """parse -> mixpe-pipeline -> program; diagnostics recorded (and printed unless quiet)."""
     from mixpe import driver
     from mixpe.diagnostics import collect_diagnostics
-    from mixpe.simulator.program import parse_program
 
     sink = contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext()
     with sink, collect_diagnostics() as seen:
         module = driver.compile_module(driver.parse(text, path), options)
-    return Compiled(parse_program(driver.to_program(module, entry)), list(seen))
+    return Compiled(driver.to_program(module, entry), list(seen))
 
 
 def _no_raise_note(program, path, diagnostics=()) -> None:

@@ -52,7 +52,7 @@ def test_program_reproduces_module(spec, seed, dataflow):
     MixpeHoistDequantPass().apply(mixpe_context(), hoisted)
     (expected,) = evaluate(hoisted, args)
     program = driver.compile_to_program(text, options)
-    assert any(i["op"] == "bitplane_psum" for i in program["instructions"])
+    assert any(i.op == "bitplane_psum" for i in program.instructions)
     got, result = simulate(program, args)
     assert got.dtype == expected.dtype
     # The same kernels at every step: the simulated program equals the hoisted module exactly.
@@ -73,7 +73,7 @@ def test_pow2_weights_run_as_shifts():
     w = (rng.choice([-1, 1], (n, k)) * (1 << rng.integers(0, 4, (n, k)))).astype(np.int8)
     s = rng.uniform(0.01, 0.02, (n, k // g)).astype(np.float32)
     program = driver.compile_to_program(text)
-    ops = [i["op"] for i in program["instructions"]]
+    ops = [i.op for i in program.instructions]
     assert "pow2_split" in ops and "shift_psum" in ops, ops
     got, _ = simulate(program, [x, w, s])
     want = kernels.mpgemm(x, w.astype(np.int64), s, group_size=g, weight_bits=5, signed=True,

@@ -39,7 +39,7 @@ def module(op, a, b, c, ta, tc, maps=None, init="zero"):
 
 def check(text, args, tc):
     program = driver.compile_to_program(text)
-    ops = [i["op"] for i in program["instructions"]]
+    ops = [i.op for i in program.instructions]
     # dense on the array, unless mixpe-raise proved it a quantized GEMM (i8 x i8 matmuls)
     assert {"matmul", "mpgemm", "group_psum", "bitplane_psum"} & set(ops), ops
     got = run_program(parse_program(program), "int8" if tc == "i32" else None,

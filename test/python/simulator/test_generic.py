@@ -91,7 +91,7 @@ def test_gather_dequant_falls_back_and_matches(M, N, G, g, seed):
     args = [rng.standard_normal((M, K)).astype(np.float32), rng.integers(-8, 8, (K, N)).astype(np.int8),
             rng.random((G, N)).astype(np.float32), rng.permutation(np.arange(K) % G).astype(np.int64)]
     program, got, ref, _ = _run(GATHER.format(M=M, K=K, N=N, G=G), args)
-    ops = [i["op"] for i in program["instructions"]]
+    ops = [i.op for i in program.instructions]
     assert "generic" in ops and "matmul" in ops
     np.testing.assert_allclose(got[0], ref[0], rtol=1e-5, atol=1e-5 * np.abs(ref[0]).max())
 
@@ -103,7 +103,7 @@ def test_fused_reduction_and_mod_map(T, tol):
     dt = np.float32 if T == "f32" else np.float16
     args = [rng.standard_normal((M, K)).astype(dt), rng.random((K // g,)).astype(dt)]
     program, got, ref, result = _run(FUSED.format(M=M, K=K, G=K // g, g=g, T=T), args)
-    assert [i["op"] for i in program["instructions"]].count("generic") == 2
+    assert [i.op for i in program.instructions].count("generic") == 2
     for a, b in zip(got, ref):
         assert a.dtype == b.dtype
         np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=tol, atol=tol)

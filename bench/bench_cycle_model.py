@@ -1,6 +1,6 @@
 """Time the scalesim-mode estimate of 512x512x4096 on a 32x32 array against a 10 ms target.
 
-SCALE-Sim itself needed 567 s for this GEMM (DESIGN §4); the closed form should take microseconds.
+SCALE-Sim itself needed 567 s for this GEMM (docs/design.md §4); the closed form should take microseconds.
 """
 
 import statistics

@@ -35,7 +35,7 @@ def main() -> int:
 
     from mixpe.reference import act_group_sum, dequant_epilogue, group_psum
     from mixpe.simulator.execute import run_program
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
     from mixpe.simulator.program import ProgramBuilder
 
     M, N, K = (int(v) for v in args.shape.split(","))

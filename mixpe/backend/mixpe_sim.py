@@ -21,7 +21,6 @@ from xdsl.dialects import arith, func, tensor
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AnyFloat,
-    IndexType,
     IntegerType,
     ModuleOp,
     TensorType,
@@ -34,6 +33,8 @@ from xdsl.utils.target import Target
 from mixpe.diagnostics import format_diagnostic, op_location
 from mixpe.dialects import mixpe as mx
 from mixpe.dialects import tm_tensor
+from mixpe.reference import ir_constants
+from mixpe.reference.ir_types import dtype_name
 from mixpe.dialects.linalg_named import NAMED_OPS, indexing_maps_of, is_unsigned_cast
 from mixpe.simulator.program import Program, ProgramBuilder, ProgramError, dumps
 
@@ -74,14 +75,8 @@ def _fail(op: Operation, message: str) -> BackendError:
 
 
 def dtype(t: Attribute) -> str:
-    """MLIR element type -> program dtype name (signless integers are read as signed)."""
-    if isinstance(t, TensorType):
-        t = t.get_element_type()
-    if isinstance(t, IntegerType):
-        return f"i{t.width.data}"
-    if isinstance(t, AnyFloat):
-        return str(t)
-    raise ValueError(f"unsupported element type {t}")
+    """MLIR element type -> program dtype name (one definition: `reference.ir_types`)."""
+    return dtype_name(t)
 
 
 def _shape(v: SSAValue, op: Operation) -> list[int]:
@@ -278,12 +273,10 @@ class Emitter:
     def constant(self, op: arith.ConstantOp):
         if not isinstance(op.result.type, TensorType):
             return  # scalars are folded into fills and generic bodies where they are used
-        from mixpe.interp.evaluate import EvaluationError, constant_value
-
         try:
-            value = constant_value(op)
-        except EvaluationError as e:  # e.g. a dense_resource without its blob: a located error
-            raise _fail(op, e.reason) from None
+            value = ir_constants.tensor_value(op)
+        except ValueError as e:  # e.g. a dense_resource without its blob: a located error
+            raise _fail(op, str(e)) from None
         flat = np.ascontiguousarray(value)
         if self._dtype(op.result).startswith("u") and flat.dtype.kind == "i":
             flat = flat.view(flat.dtype.str.replace("i", "u"))  # the same bits, read unsigned
@@ -647,9 +640,7 @@ def _expand(b: Operation) -> list[dict]:
 
 
 def _body_dtype(t: Attribute, op: Operation) -> str:
-    if isinstance(t, IndexType):
-        return "i64"  # MLIR's index, as the simulator's generic bodies hold it
-    try:
+    try:  # (MLIR's index is i64 in the program)
         return dtype(t)
     except ValueError:
         raise _fail(op, f"element type {t} cannot be simulated") from None

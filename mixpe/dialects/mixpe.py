@@ -20,179 +20,53 @@ scales and zero points follow the weights: `[G,N]` for `kn`, `[N,G]` for `nk`.
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from xdsl.dialects.builtin import (
     I64,
     AnyFloat,
-    ArrayAttr,
     DenseArrayBase,
-    IntAttr,
     IntegerAttr,
     IntegerType,
-    StringAttr,
     TensorType,
     TypeAttribute,
     i64,
 )
-from xdsl.dialects.utils.enum_attribute import EnumAttribute
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue
-from xdsl.ir.core import SpacedOpaqueSyntaxAttribute
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
-    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
     opt_prop_def,
-    param_def,
     prop_def,
     result_def,
     traits_def,
 )
-from xdsl.parser import AttrParser
-from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
-from xdsl.utils.str_enum import StrEnum
 
-# --------------------------------------------------------------------------- enums
+from mixpe.dialects.mixpe_attrs import (
+    Dataflow,
+    DataflowAttr,
+    ScheduleAttr,
+    Signedness,
+    SignednessAttr,
+    WeightFormat,
+    WeightFormatAttr,
+    WeightLayout,
+    WeightLayoutAttr,
+    ZeroPointMode,
+    ZeroPointModeAttr,
+)
 
-
-class ZeroPointMode(StrEnum):
-    """Zero-point conventions, named like BitBLAS `zeros_mode`."""
-
-    ORIGINAL = "original"  # W = S * (Q - Z)
-    RESCALE = "rescale"  # W = Q * S - Z'   (AWQ)
-    SYMMETRIC = "symmetric"  # W = S * Q
-
-
-class WeightLayout(StrEnum):
-    KN = "kn"
-    NK = "nk"
-
-
-class Signedness(StrEnum):
-    SIGNED = "signed"
-    UNSIGNED = "unsigned"
-
-
-class WeightFormat(StrEnum):
-    """`int`: two's-complement/unsigned integers; `pow2`: DenseShift zero-free ±2^p values."""
-
-    INT = "int"
-    POW2 = "pow2"
-
-
-class Dataflow(StrEnum):
-    OS = "os"  # output-stationary: tokens on rows, output channels on columns
-    WS = "ws"  # weight-stationary
-
-
-@irdl_attr_definition
-class ZeroPointModeAttr(EnumAttribute[ZeroPointMode], SpacedOpaqueSyntaxAttribute):
-    name = "mixpe.zp"
-
-
-@irdl_attr_definition
-class WeightLayoutAttr(EnumAttribute[WeightLayout], SpacedOpaqueSyntaxAttribute):
-    name = "mixpe.layout"
-
-
-@irdl_attr_definition
-class SignednessAttr(EnumAttribute[Signedness], SpacedOpaqueSyntaxAttribute):
-    name = "mixpe.signedness"
-
-
-@irdl_attr_definition
-class WeightFormatAttr(EnumAttribute[WeightFormat], SpacedOpaqueSyntaxAttribute):
-    name = "mixpe.format"
-
-
-@irdl_attr_definition
-class DataflowAttr(EnumAttribute[Dataflow], SpacedOpaqueSyntaxAttribute):
-    name = "mixpe.dataflow"
-
-
-@irdl_attr_definition
-class ScheduleAttr(ParametrizedAttribute):
-    """How a GEMM maps onto an R x C array: tile sizes (tm, tn, tk), loop order, dataflow.
-
-    Printed as `#mixpe.schedule<os, array = [32, 32], tile = [64, 128, 256], order = "nmk">`.
-    The tile pass chooses it from hardware data; the backend and simulator read it.
-    """
-
-    name = "mixpe.schedule"
-
-    dataflow: DataflowAttr = param_def()
-    array: ArrayAttr[IntAttr] = param_def()
-    tile: ArrayAttr[IntAttr] = param_def()
-    order: StringAttr = param_def()
-
-    def __init__(
-        self, dataflow: Dataflow, array: Sequence[int], tile: Sequence[int], order: str
-    ):
-        super().__init__(
-            DataflowAttr(dataflow),
-            ArrayAttr(IntAttr(v) for v in array),
-            ArrayAttr(IntAttr(v) for v in tile),
-            StringAttr(order),
-        )
-
-    @property
-    def array_shape(self) -> tuple[int, ...]:
-        return tuple(v.data for v in self.array.data)
-
-    @property
-    def tile_shape(self) -> tuple[int, ...]:
-        return tuple(v.data for v in self.tile.data)
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
-        def dims(keyword: str) -> ArrayAttr[IntAttr]:
-            parser.parse_punctuation(",")
-            parser.parse_keyword(keyword)
-            parser.parse_punctuation("=")
-            values = parser.parse_comma_separated_list(
-                parser.Delimiter.SQUARE, parser.parse_integer
-            )
-            return ArrayAttr(IntAttr(v) for v in values)
-
-        with parser.in_angle_brackets():
-            flow = DataflowAttr(parser.parse_str_enum(Dataflow))
-            array, tile = dims("array"), dims("tile")
-            parser.parse_punctuation(",")
-            parser.parse_keyword("order")
-            parser.parse_punctuation("=")
-            order = StringAttr(parser.parse_str_literal())
-        if msg := cls.problem(
-            [v.data for v in array.data], [v.data for v in tile.data], order.data
-        ):
-            parser.raise_error(msg)
-        return (flow, array, tile, order)
-
-    def print_parameters(self, printer: Printer) -> None:
-        array = ", ".join(map(str, self.array_shape))
-        tile = ", ".join(map(str, self.tile_shape))
-        printer.print_string(
-            f'<{self.dataflow.data.value}, array = [{array}], tile = [{tile}], order = "{self.order.data}">'
-        )
-
-    @staticmethod
-    def problem(array: Sequence[int], tile: Sequence[int], order: str) -> str | None:
-        """Why these parameters are not a schedule, or None."""
-        if len(array) != 2 or min(array, default=0) < 1:
-            return "schedule array must be RxC with positive sizes"
-        if len(tile) != 3 or min(tile, default=0) < 1:
-            return "schedule tile must be MxNxK with positive sizes"
-        if sorted(order) != ["k", "m", "n"]:
-            return f'schedule order "{order}" must be a permutation of "mnk"'
-        return None
-
-    def verify(self) -> None:
-        if msg := self.problem(self.array_shape, self.tile_shape, self.order.data):
-            raise VerifyException(msg)
+__all__ = [
+    "ActGroupSumOp", "BitplanePsumOp", "BitplanesOp", "Dataflow", "DataflowAttr", "DequantEpilogueOp",
+    "GroupPsumOp", "Mixpe", "MpGemmOp", "Pow2SplitOp", "ScheduleAttr", "ShiftPsumOp", "Signedness",
+    "SignednessAttr", "WeightFormat", "WeightFormatAttr", "WeightLayout", "WeightLayoutAttr", "ZeroPointMode",
+    "ZeroPointModeAttr",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -216,6 +90,17 @@ def _max_abs_int(ty: Attribute) -> int:
     return 1 << (ty.width.data - 1)
 
 
+OperandLike = SSAValue | Operation
+"""An operand as the typed constructors take it: a value, or an op with a single result."""
+
+
+def _signedness(value: Signedness | bool) -> SignednessAttr:
+    """`True`/`False` read as signed/unsigned."""
+    if not isinstance(value, str):  # a bool (numpy's too)
+        value = Signedness.SIGNED if value else Signedness.UNSIGNED
+    return SignednessAttr(Signedness(value))
+
+
 class _QuantWeights(IRDLOperation, ABC):
     """Shared properties and checks of ops that read quantized weights."""
 
@@ -226,6 +111,34 @@ class _QuantWeights(IRDLOperation, ABC):
     layout = prop_def(WeightLayoutAttr)
 
     traits = traits_def(Pure())
+
+    def __init__(
+        self,
+        *,
+        operands: Sequence[OperandLike | None],
+        result_types: Sequence[Attribute],
+        group_size: int,
+        weight_bits: int,
+        signedness: Signedness | bool,
+        layout: WeightLayout,
+        weight_format: WeightFormat = WeightFormat.INT,
+        extra_properties: Mapping[str, Attribute | None] | None = None,
+    ):
+        """The shared weight properties, then the op's own (`None` ones are left out).
+
+        This order is the order the generic form prints properties in."""
+        super().__init__(
+            operands=operands,
+            result_types=result_types,
+            properties={
+                "group_size": IntegerAttr(group_size, i64),
+                "weight_bits": IntegerAttr(weight_bits, i64),
+                "signedness": _signedness(signedness),
+                "weight_format": WeightFormatAttr(WeightFormat(weight_format)),
+                "layout": WeightLayoutAttr(WeightLayout(layout)),
+                **(extra_properties or {}),
+            },
+        )
 
     @property
     def g(self) -> int:
@@ -384,6 +297,35 @@ class MpGemmOp(_QuantWeights):
         + " `zp` $zp_mode `acc` $acc_type attr-dict `:` functional-type(operands, results)"
     )
 
+    def __init__(
+        self,
+        x: OperandLike,
+        weights: OperandLike,
+        scales: OperandLike,
+        zeros: OperandLike | None,
+        result_type: Attribute,
+        *,
+        group_size: int,
+        weight_bits: int,
+        signedness: Signedness | bool,
+        layout: WeightLayout,
+        zp_mode: ZeroPointMode,
+        acc_type: Attribute,
+        weight_format: WeightFormat = WeightFormat.INT,
+    ):
+        """`zeros` is None exactly for symmetric quantization; `acc_type` is the
+        partial-sum element type (`signedness` True/False read as signed/unsigned)."""
+        super().__init__(
+            operands=[x, weights, scales, zeros],
+            result_types=[result_type],
+            group_size=group_size,
+            weight_bits=weight_bits,
+            signedness=signedness,
+            layout=layout,
+            weight_format=weight_format,
+            extra_properties={"zp_mode": ZeroPointModeAttr(ZeroPointMode(zp_mode)), "acc_type": acc_type},
+        )
+
     def verify_(self) -> None:
         m, k, n = self.verify_weights(self.x, self.weights)
         _verify_params(
@@ -412,6 +354,31 @@ class GroupPsumOp(_QuantWeights):
         + " (`schedule` qualified($schedule)^)? attr-dict `:` functional-type(operands, results)"
     )
 
+    def __init__(
+        self,
+        x: OperandLike,
+        weights: OperandLike,
+        result_type: Attribute,
+        *,
+        group_size: int,
+        weight_bits: int,
+        signedness: Signedness | bool,
+        layout: WeightLayout,
+        weight_format: WeightFormat = WeightFormat.INT,
+        schedule: ScheduleAttr | None = None,
+    ):
+        """`result_type` is the [M,G,N] partial-sum tensor (its element type the accumulator)."""
+        super().__init__(
+            operands=[x, weights],
+            result_types=[result_type],
+            group_size=group_size,
+            weight_bits=weight_bits,
+            signedness=signedness,
+            layout=layout,
+            weight_format=weight_format,
+            extra_properties={"schedule": schedule},
+        )
+
     def verify_(self) -> None:
         m, k, n = self.verify_weights(self.x, self.weights)
         acc = _verify_result(self.result, (m, k // self.g, n), "partial sums")
@@ -430,6 +397,12 @@ class ActGroupSumOp(IRDLOperation):
 
     traits = traits_def(Pure())
     assembly_format = "$x `group` $group_size attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, x: OperandLike, result_type: Attribute, *, group_size: int):
+        """`result_type` is the [M,G] group-sum tensor."""
+        super().__init__(
+            operands=[x], result_types=[result_type], properties={"group_size": IntegerAttr(group_size, i64)}
+        )
 
     def verify_(self) -> None:
         m, k = _tensor(self.x, "activations", 2).get_shape()
@@ -472,6 +445,30 @@ class DequantEpilogueOp(IRDLOperation):
         "`layout` $layout `zp` $zp_mode (`zeros_read` $zero_signedness^)? attr-dict `->` type($result)"
     )
 
+    def __init__(
+        self,
+        psums: OperandLike,
+        act_sums: OperandLike | None,
+        scales: OperandLike,
+        zeros: OperandLike | None,
+        result_type: Attribute,
+        *,
+        zp_mode: ZeroPointMode,
+        layout: WeightLayout,
+        zero_signedness: Signedness | bool | None = None,
+    ):
+        """`act_sums` and `zeros` are None exactly for symmetric quantization;
+        `zero_signedness` is given exactly for integer zero points."""
+        super().__init__(
+            operands=[psums, act_sums, scales, zeros],
+            result_types=[result_type],
+            properties={
+                "zp_mode": ZeroPointModeAttr(ZeroPointMode(zp_mode)),
+                "layout": WeightLayoutAttr(WeightLayout(layout)),
+                "zero_signedness": None if zero_signedness is None else _signedness(zero_signedness),
+            },
+        )
+
     def verify_(self) -> None:
         m, groups, n = _tensor(self.psums, "partial sums", 3).get_shape()
         mode = self.zp_mode.data
@@ -513,6 +510,26 @@ class BitplanesOp(IRDLOperation):
         "`:` functional-type(operands, results)"
     )
 
+    def __init__(
+        self,
+        weights: OperandLike,
+        result_type: Attribute,
+        *,
+        weight_bits: int,
+        signedness: Signedness | bool,
+        layout: WeightLayout,
+    ):
+        """`result_type` is the [B,K,N] i1 plane tensor."""
+        super().__init__(
+            operands=[weights],
+            result_types=[result_type],
+            properties={
+                "weight_bits": IntegerAttr(weight_bits, i64),
+                "signedness": _signedness(signedness),
+                "layout": WeightLayoutAttr(WeightLayout(layout)),
+            },
+        )
+
     def verify_(self) -> None:
         wt = _tensor(self.weights, "weights", 2)
         if not isinstance(wt.get_element_type(), IntegerType):
@@ -546,6 +563,27 @@ class BitplanePsumOp(IRDLOperation):
         "$x `,` $planes `group` $group_size `coefficients` $coefficients "
         "(`schedule` qualified($schedule)^)? attr-dict `:` functional-type(operands, results)"
     )
+
+    def __init__(
+        self,
+        x: OperandLike,
+        planes: OperandLike,
+        result_type: Attribute,
+        *,
+        group_size: int,
+        coefficients: Sequence[int],
+        schedule: ScheduleAttr | None = None,
+    ):
+        """One `±2^s` coefficient per plane; `result_type` is the [M,G,N] partial sums."""
+        super().__init__(
+            operands=[x, planes],
+            result_types=[result_type],
+            properties={
+                "group_size": IntegerAttr(group_size, i64),
+                "coefficients": DenseArrayBase.from_list(i64, list(coefficients)),
+                "schedule": schedule,
+            },
+        )
 
     def verify_(self) -> None:
         m, k = _tensor(self.x, "activations", 2).get_shape()
@@ -581,6 +619,25 @@ class Pow2SplitOp(IRDLOperation):
         "$weights `bits` $weight_bits `layout` $layout attr-dict `:` functional-type(operands, results)"
     )
 
+    def __init__(
+        self,
+        weights: OperandLike,
+        sign_type: Attribute,
+        shift_type: Attribute,
+        *,
+        weight_bits: int,
+        layout: WeightLayout,
+    ):
+        """`sign_type` is the [K,N] i1 sign plane, `shift_type` the [K,N] integer shifts."""
+        super().__init__(
+            operands=[weights],
+            result_types=[sign_type, shift_type],
+            properties={
+                "weight_bits": IntegerAttr(weight_bits, i64),
+                "layout": WeightLayoutAttr(WeightLayout(layout)),
+            },
+        )
+
     def verify_(self) -> None:
         rows, cols = _tensor(self.weights, "weights", 2).get_shape()
         k, n = (rows, cols) if self.layout.data == WeightLayout.KN else (cols, rows)
@@ -608,6 +665,23 @@ class ShiftPsumOp(IRDLOperation):
         "$x `,` $sign `,` $shift `group` $group_size (`schedule` qualified($schedule)^)? "
         "attr-dict `:` functional-type(operands, results)"
     )
+
+    def __init__(
+        self,
+        x: OperandLike,
+        sign: OperandLike,
+        shift: OperandLike,
+        result_type: Attribute,
+        *,
+        group_size: int,
+        schedule: ScheduleAttr | None = None,
+    ):
+        """`result_type` is the [M,G,N] partial sums."""
+        super().__init__(
+            operands=[x, sign, shift],
+            result_types=[result_type],
+            properties={"group_size": IntegerAttr(group_size, i64), "schedule": schedule},
+        )
 
     def verify_(self) -> None:
         m, k = _tensor(self.x, "activations", 2).get_shape()

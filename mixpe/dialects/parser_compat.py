@@ -10,14 +10,15 @@ once, so `mixpe-opt` and stock `xdsl-opt` with our plugin both read the bits.
 
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 from xdsl.dialects.builtin import AnyFloat, BFloat16Type, Float16Type, Float32Type, Float64Type
 from xdsl.parser.attribute_parser import AttrParser
 
+from mixpe.reference import dtypes
+
 _Element = AttrParser._TensorLiteralElement  # pyright: ignore[reportPrivateUsage]
-_BITS = {Float16Type: (np.uint16, np.float16), BFloat16Type: (np.uint16, ml_dtypes.bfloat16),
-         Float32Type: (np.uint32, np.float32), Float64Type: (np.uint64, np.float64)}
+_BITS = {Float16Type: (np.uint16, "f16"), BFloat16Type: (np.uint16, "bf16"),
+         Float32Type: (np.uint32, "f32"), Float64Type: (np.uint64, "f64")}
 _original_to_type = _Element.to_type
 
 
@@ -30,7 +31,7 @@ def _to_type(self, parser: AttrParser, type):
         store, view = _BITS[type.__class__]
         if self.value >= 1 << (8 * np.dtype(store).itemsize):
             parser.raise_error(f"hexadecimal literal {text} does not fit {type}", at_position=self.span)
-        return float(np.array(self.value, dtype=store).view(view))
+        return float(np.array(self.value, dtype=store).view(dtypes.to_numpy(view)))
     return _original_to_type(self, parser, type)
 
 

@@ -2,7 +2,7 @@
 published table, from github.com/yuzhang712/mixpe_simulator @7e0d42c ("their code").
 
 * ``PAPER_TABLE`` - model -> design column -> (time, energy), normalised to FP16, as in
-  DESIGN §4.  Their ``results/mixpe_res.csv`` gives the time and four energy components per
+  docs/design.md §4.  Their ``results/mixpe_res.csv`` gives the time and four energy components per
   cell (``PAPER_ENERGY_BREAKDOWN``); the energy in ``PAPER_TABLE`` is the sum of those four
   *rounded* components, so it can differ from the unrounded total by up to 0.02.
 * ``PAPER_MODELS`` - their model dimensions (``benchmarks/gen_bench.py gen_benchmark``); FFN is
@@ -13,7 +13,7 @@ published table, from github.com/yuzhang712/mixpe_simulator @7e0d42c ("their cod
 * ``paper_workload(model, design)`` - the same layers with the precision tag each design's
   bench file gives them (ANT and BitFusion mix 4- and 8-bit layers) and whether a
   dequantisation layer is added.
-* ``PAPER_DESIGNS`` - table column -> hardware preset (``mixpe/simulator/hw/paper-*.toml``).
+* ``PAPER_DESIGNS`` - table column -> hardware preset (``mixpe/hw/presets/paper-*.toml``).
 
 ``python -m mixpe.eval.paper`` recomputes the table with ``estimate_gemm(..., mode="paper")``
 and prints it beside theirs (docs/paper-reproduction.md).  This module imports the simulator
@@ -38,7 +38,7 @@ PAPER_DESIGNS: dict[str, str] = {
 }
 PAPER_BASELINE = "FP16"
 
-# DESIGN §4 / their results/mixpe_res.csv "Time" row and the sum of its four energy rows.
+# docs/design.md §4 / their results/mixpe_res.csv "Time" row and the sum of its four energy rows.
 PAPER_TABLE: dict[str, dict[str, tuple[float, float]]] = {
     "vit-b": {"MixPE-W4A8": (0.15, 0.26), "ANT": (0.61, 0.39), "BitFusion": (0.70, 0.48),
               "INT8": (0.82, 0.51), "MixPE-W4A16": (0.53, 0.53), "FP16": (1.0, 1.0)},
@@ -166,8 +166,8 @@ def reproduce(models=None, designs=None) -> dict[str, dict[str, dict[str, float]
     """Our paper-mode numbers: model -> design -> {time, energy, static, dram, buffer, core,
     cycles, energy_pj}, each normalised to FP16 like run_mix.py (cycles and energy summed
     over all layers of a model first)."""
+    from mixpe.hw import load_hardware
     from mixpe.simulator.cost import estimate_gemm, estimate_paper_conv
-    from mixpe.simulator.hardware import load_hardware
 
     models = list(models or PAPER_MODELS)
     designs = list(designs or PAPER_DESIGNS)

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mixpe.eval.report import _write_text, index_totals, ratio_table  # noqa: E402
+from mixpe.eval.files import write_text  # noqa: E402
+from mixpe.eval.metrics import index_totals, ratio_table  # noqa: E402
 from mixpe.eval.runner import ENERGY_CATEGORIES as CATEGORIES  # noqa: E402
 from mixpe.eval.runner import Evaluation  # noqa: E402
 
@@ -28,15 +29,15 @@ def plot_baseline(ev: Evaluation, baselines: list[str]) -> str:
     return labels[0]
 
 
-def _save(fig, path: str) -> str:
+def save(fig, path: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    _write_text(path, buf.getvalue())
+    write_text(path, buf.getvalue())
     return path
 
 
-def _subplots(n: int, width: float, height: float):
+def subplots(n: int, width: float, height: float):
     fig, axes = plt.subplots(n, 1, figsize=(width, height * n), squeeze=False, layout="constrained")
     return fig, [a[0] for a in axes]
 
@@ -56,7 +57,7 @@ def grouped_bars(ax, groups: list[str], series: dict[str, list[float]], ylabel: 
 
 
 def speedup_plot(ev: Evaluation, base: str, path: str) -> str:
-    fig, axes = _subplots(len(ev.workloads), 11, 3.6)
+    fig, axes = subplots(len(ev.workloads), 11, 3.6)
     designs = [d.label for d in ev.designs if d.label != base]
     for ax, wl in zip(axes, ev.workloads):
         table = ratio_table(ev, wl.name, base, "time_us")
@@ -65,11 +66,11 @@ def speedup_plot(ev: Evaluation, base: str, path: str) -> str:
         grouped_bars(ax, [m.name for m in groups] + ["geomean"],
                      {d: [table.get(d, {}).get(k, 0.0) for k in keys] for d in designs},
                      f"speedup vs {base}", f"{wl.name}: speedup over {base} (last group: geomean over models)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def energy_plot(ev: Evaluation, base: str, path: str) -> str:
-    fig, axes = _subplots(len(ev.workloads), 13, 4.2)
+    fig, axes = subplots(len(ev.workloads), 13, 4.2)
     idx = index_totals(ev)
     designs = [d.label for d in ev.designs]
     for ax, wl in zip(axes, ev.workloads):
@@ -103,12 +104,12 @@ def energy_plot(ev: Evaluation, base: str, path: str) -> str:
         ax.set_ylabel(f"energy / {base}")
         ax.set_title(f"{wl.name}: energy breakdown, normalised to {base}", pad=14)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def roofline_plot(ev: Evaluation, path: str) -> str:
     """MACs per DRAM byte vs MACs per cycle for every distinct layer; roofs per design."""
-    fig, axes = _subplots(len(ev.workloads), 9, 5)
+    fig, axes = subplots(len(ev.workloads), 9, 5)
     cmap = plt.get_cmap("tab10")
     for ax, wl in zip(axes, ev.workloads):
         distinct = {(r["design"], r["kind"], r["M"], r["K"], r["N"]): r for r in ev.layers
@@ -137,7 +138,7 @@ def roofline_plot(ev: Evaluation, path: str) -> str:
         ax.set_ylabel("MACs per cycle")
         ax.set_title(f"{wl.name}: per-layer roofline (o linear, ^ attention; lines: peak and DRAM roof)")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def write_plots(ev: Evaluation, out: str, baselines: list[str]) -> dict[str, str]:

@@ -1,68 +1,20 @@
 """Writes an evaluation to a folder: CSV and JSON per layer and per model, a Markdown summary
 with speedup / energy-reduction tables and geomeans we compute ourselves, and the plots.
 
-Every file is written atomically (`_cli.write_atomic`), so an interrupted run never leaves a
+Every file is written atomically (`mixpe.eval.files`), so an interrupted run never leaves a
 half-written report next to a complete one.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
-from typing import Iterable
 
+from mixpe.eval.files import csv_bytes, md_table, write_json, write_text
+from mixpe.eval.metrics import geomean, index_totals, ratio_table  # noqa: F401 (re-exported)
 from mixpe.eval.runner import Evaluation
-from mixpe.tools._cli import write_atomic, write_json
 
 GEOMEAN_NOTE = ("Geomeans are geometric means over models, exp(mean(ln x)). The MixPE authors' "
-                "'Geomean' column is an arithmetic mean (DESIGN §4), so do not compare it digit for digit.")
-
-
-def geomean(values: Iterable[float]) -> float:
-    vals = [float(v) for v in values]
-    if not vals:
-        return float("nan")
-    if any(v <= 0 for v in vals):
-        raise ValueError(f"geomean of non-positive values {vals}")
-    return math.exp(math.fsum(math.log(v) for v in vals) / len(vals))
-
-
-def index_totals(ev: Evaluation) -> dict[tuple[str, str, str], dict]:
-    return {(t["workload"], t["model"], t["design"]): t for t in ev.totals}
-
-
-def ratio_table(ev: Evaluation, workload: str, baseline: str, metric: str) -> dict[str, dict[str, float]]:
-    """{design: {model: baseline metric / design metric, ..., 'geomean': ...}} (>1: better)."""
-    idx = index_totals(ev)
-    out: dict[str, dict[str, float]] = {}
-    for d in ev.designs:
-        row = {}
-        for m in ev.models:
-            base, ours = idx.get((workload, m.key, baseline)), idx.get((workload, m.key, d.label))
-            if base and ours and ours[metric] > 0:
-                row[m.key] = base[metric] / ours[metric]
-        if row:
-            row["geomean"] = geomean(row.values())
-            out[d.label] = row
-    return out
-
-
-def _csv(rows: list[dict]) -> bytes:
-    keys: dict[str, None] = {}
-    for r in rows:
-        keys.update(dict.fromkeys(r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(keys), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue().encode()
-
-
-def _write_text(path: str, data: bytes | str) -> None:
-    data = data.encode() if isinstance(data, str) else data
-    write_atomic(path, lambda f: f.write(data))
+                "'Geomean' column is an arithmetic mean (docs/design.md §4), so do not compare it digit for digit.")
 
 
 def meta(ev: Evaluation, command: str) -> dict:
@@ -84,9 +36,9 @@ def write_tables(ev: Evaluation, out: str, baselines: list[str], command: str) -
     paths = {k: os.path.join(out, f) for k, f in (
         ("layers_csv", "layers.csv"), ("layers_json", "layers.json"),
         ("models_csv", "models.csv"), ("models_json", "models.json"))}
-    _write_text(paths["layers_csv"], _csv(ev.layers))
+    write_text(paths["layers_csv"], csv_bytes(ev.layers))
     write_json(paths["layers_json"], {"meta": m, "rows": ev.layers})
-    _write_text(paths["models_csv"], _csv(ev.totals))
+    write_text(paths["models_csv"], csv_bytes(ev.totals))
     ratios = {wl.name: {b: {"speedup": ratio_table(ev, wl.name, b, "time_us"),
                             "energy_reduction": ratio_table(ev, wl.name, b, "energy_pj")}
                         for b in baselines} for wl in ev.workloads}
@@ -108,25 +60,20 @@ def _fmt_energy(pj: float) -> str:
     return f"{pj / 1e3:,.2f} nJ"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
-
-
 def _ratio_md(ev: Evaluation, workload: str, baseline: str, metric: str) -> list[str]:
     table = ratio_table(ev, workload, baseline, metric)
     designs = [d.label for d in ev.designs if d.label != baseline and d.label in table]
     rows = [[m.name] + [f"{table[d][m.key]:.2f}x" if m.key in table[d] else "-" for d in designs]
             for m in ev.models if any(m.key in table[d] for d in designs)]
     rows.append(["**geomean**"] + [f"**{table[d]['geomean']:.2f}x**" for d in designs])
-    return _table(["model", *designs], rows)
+    return md_table(["model", *designs], rows)
 
 
 def _geomean_md(ev: Evaluation, workload: str, baselines: list[str], metric: str) -> list[str]:
     tables = {b: ratio_table(ev, workload, b, metric) for b in baselines}
     rows = [[d.label] + [f"{tables[b][d.label]['geomean']:.2f}x" if d.label != b and d.label in tables[b]
                          else "-" for b in baselines] for d in ev.designs]
-    return _table(["design \\ vs", *baselines], rows)
+    return md_table(["design \\ vs", *baselines], rows)
 
 
 def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[str, str],
@@ -145,7 +92,7 @@ def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[s
         f"**{ev.occurrences:,} GEMM occurrences** ({ev.instances} layer rows); each repeated layer was "
         f"compiled once and counted once per occurrence. Run time {ev.seconds:.1f} s.", "",
         "## Designs", "",
-        *_table(["design", "hardware", "linear precision", "attention operands"],
+        *md_table(["design", "hardware", "linear precision", "attention operands"],
                 [[d.label, f"`{d.hw}`", d.precision.label,
                   f"{d.precision.act} x {d.precision.act}"] for d in ev.designs]),
     ]
@@ -163,10 +110,10 @@ def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[s
             if any(cells):
                 rows.append([m.name] + [f"{_fmt_time(c['time_us'])} / {_fmt_energy(c['energy_pj'])}" if c else "-"
                                         for c in cells])
-        lines += _table(["model", *(d.label for d in ev.designs)], rows)
+        lines += md_table(["model", *(d.label for d in ev.designs)], rows)
         if ev.attention:
             lines += [f"### {wl.name}: attention share of time (QK^T + PV)", ""]
-            lines += _table(["model", *(d.label for d in ev.designs)], [
+            lines += md_table(["model", *(d.label for d in ev.designs)], [
                 [m.name] + [f"{100 * c['attention_time_us'] / c['time_us']:.1f}%" if c and c["time_us"] else "-"
                             for c in (idx.get((wl.name, m.key, d.label)) for d in ev.designs)]
                 for m in ev.models if any(idx.get((wl.name, m.key, d.label)) for d in ev.designs)])
@@ -200,7 +147,7 @@ def _reference_md(ev: Evaluation, reference: dict, base: str) -> list[str]:
             t, e = ours["time_us"] / b["time_us"], ours["energy_pj"] / b["energy_pj"]
             rows.append([m.name, d.label, f"{t:.2f} / {e:.2f}", f"{pub[0]:.2f} / {pub[1]:.2f}"])
     return [f"## Published results (normalised to {base}, lower is better)", "",
-            *_table(["model", "design", "ours time / energy", "published time / energy"], rows)]
+            *md_table(["model", "design", "ours time / energy", "published time / energy"], rows)]
 
 
 def write_report(ev: Evaluation, out: str, baselines: list[str], command: str, *, plots: bool = True,
@@ -213,5 +160,5 @@ def write_report(ev: Evaluation, out: str, baselines: list[str], command: str, *
         made = P.write_plots(ev, out, baselines)
         paths.update(made)
     paths["summary"] = os.path.join(out, "summary.md")
-    _write_text(paths["summary"], summary_md(ev, baselines, command, made, reference, reference_baseline))
+    write_text(paths["summary"], summary_md(ev, baselines, command, made, reference, reference_baseline))
     return paths

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from mixpe.eval.models import Model
-from mixpe.eval.preset import LayerSpec, Precision, Preset, Workload
+from mixpe.eval.workload import LayerSpec, Precision, Preset, Workload
 
 _ARRAY_OPS = ("group_psum", "bitplane_psum", "shift_psum", "mpgemm")
 EXECUTORS = ("process", "ray", "dask")
@@ -101,7 +101,7 @@ def _hw_ref(hw: str, toml: str | None) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _load(ref: str):
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
 
     return load_hardware(ref)
 

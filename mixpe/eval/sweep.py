@@ -14,10 +14,10 @@ import math
 import os
 import re
 
-from mixpe.eval.report import _csv, _table, _write_text, geomean, index_totals
-from mixpe.eval.preset import Precision
+from mixpe.eval.files import csv_bytes, md_table, write_json, write_text
+from mixpe.eval.metrics import geomean, index_totals
 from mixpe.eval.runner import Design, Evaluation
-from mixpe.tools._cli import write_json
+from mixpe.eval.workload import Precision
 
 AXES = ("array", "group", "bits", "dataflow")
 QUANT_AXES = ("group", "bits")  # apply to designs with quantized weights only
@@ -62,14 +62,13 @@ def point_label(point: Point) -> str:
 
 def variant(design: Design, point: Point) -> Design:
     """`design` with the point's overrides that apply to it (none: the design itself)."""
-    from mixpe.simulator import hardware
+    from mixpe.hw import read_table
 
     applies = tuple((k, v) for k, v in point if design.precision.group or k not in QUANT_AXES)
     if not applies:
         return design
     ov = dict(applies)
-    path = hardware._resolve(design.hw)
-    data = hardware._read_merged(path, seen=())  # the preset with its bases merged in
+    data = read_table(design.hw)  # the preset with its bases merged in
     label = f"{design.label}[{point_label(applies)}]"
     data["name"] = label
     data["description"] = f"{data.get('description', design.label)}; mixpe-eval sweep variant {point_label(applies)}"
@@ -148,7 +147,7 @@ def materialise(designs: list[Design], out: str) -> list[Design]:
         if d.toml is not None:
             os.makedirs(hw_dir, exist_ok=True)
             path = os.path.join(hw_dir, _safe(d.label) + ".toml")
-            _write_text(path, d.toml)
+            write_text(path, d.toml)
             d = dataclasses.replace(d, hw=path)
         result.append(d)
     return result
@@ -184,7 +183,7 @@ def write_sweep(ev: Evaluation, at: dict[Point, dict[str, str]], baselines: list
     rows = sweep_rows(ev, at, baselines)
     paths = {"sweep_csv": os.path.join(out, "sweep.csv"), "sweep_json": os.path.join(out, "sweep.json"),
              "sweep_md": os.path.join(out, "sweep.md")}
-    _write_text(paths["sweep_csv"], _csv(rows))
+    write_text(paths["sweep_csv"], csv_bytes(rows))
     write_json(paths["sweep_json"], {"command": command, "points": [point_label(p) for p in at],
                                      "rows": rows, "totals": ev.totals})
     if plots and rows:
@@ -201,13 +200,13 @@ def write_sweep(ev: Evaluation, at: dict[Point, dict[str, str]], baselines: list
             designs = list(dict.fromkeys(r["design"] for r in sel))
             cell = {(r["point"], r["design"]): r for r in sel}
             lines += [f"## {wl.name} vs {base}", ""]
-            lines += _table(["point", *designs], [
+            lines += md_table(["point", *designs], [
                 [point_label(p)] + [f"{c['geomean_speedup']:.2f}x / {c['geomean_energy_reduction']:.2f}x"
                                     if (c := cell.get((point_label(p), d))) else "-" for d in designs]
                 for p in at])
     if "sweep_png" in paths:
         lines += ["![sweep](sweep.png)", ""]
-    _write_text(paths["sweep_md"], "\n".join(lines) + "\n")
+    write_text(paths["sweep_md"], "\n".join(lines) + "\n")
     return paths
 
 
@@ -216,15 +215,15 @@ def _safe(label: str) -> str:
 
 
 def _plot(rows: list[dict], base: str, path: str) -> str:
-    from mixpe.eval.plots import _save, _subplots, grouped_bars
+    from mixpe.eval.plots import grouped_bars, save, subplots
 
     sel = [r for r in rows if r["baseline"] == base]
     wls = list(dict.fromkeys(r["workload"] for r in sel))
     points = list(dict.fromkeys(r["point"] for r in sel))
     designs = list(dict.fromkeys(r["design"] for r in sel))
-    fig, axes = _subplots(len(wls), max(8.0, 0.4 * len(points) * len(designs)), 3.5)
+    fig, axes = subplots(len(wls), max(8.0, 0.4 * len(points) * len(designs)), 3.5)
     for ax, wl in zip(axes, wls):
         cell = {(r["point"], r["design"]): r["geomean_speedup"] for r in sel if r["workload"] == wl}
         grouped_bars(ax, points, {d: [cell.get((p, d), math.nan) for p in points] for d in designs},
                      f"geomean speedup vs {base}", f"{wl}: sweep", rotation=20)
-    return _save(fig, path)
+    return save(fig, path)

@@ -1,18 +1,19 @@
 """MLIR element types <-> numpy dtypes, and exact (never lossy) conversion.
 
-numpy has no bf16/int4, so those come from ml_dtypes (DESIGN §5). ml_dtypes' dtypes report kind
+numpy has no bf16/int4, so those come from ml_dtypes (docs/design.md §5). ml_dtypes' dtypes report kind
 'V', so code here asks `is_integer`/`is_float` instead of looking at `dtype.kind`.
 """
 
 from __future__ import annotations
 
-import ml_dtypes
+from functools import cache
+
 import numpy as np
 
-_BY_NAME: dict[str, np.dtype] = {
+# numpy's own types; bf16 and int4 come from ml_dtypes, imported only when one is asked for
+# (it takes about half a second to import, which a cost-only `mixpe-sim --gemm` never needs)
+_NUMPY: dict[str, np.dtype] = {
     "i1": np.dtype(np.bool_),
-    "i4": np.dtype(ml_dtypes.int4),
-    "ui4": np.dtype(ml_dtypes.uint4),
     "i8": np.dtype(np.int8),
     "ui8": np.dtype(np.uint8),
     "i16": np.dtype(np.int16),
@@ -22,38 +23,49 @@ _BY_NAME: dict[str, np.dtype] = {
     "i64": np.dtype(np.int64),
     "ui64": np.dtype(np.uint64),
     "f16": np.dtype(np.float16),
-    "bf16": np.dtype(ml_dtypes.bfloat16),
     "f32": np.dtype(np.float32),
     "f64": np.dtype(np.float64),
 }
-_BY_DTYPE = {dt: name for name, dt in _BY_NAME.items()}
-_INT_NAMES = frozenset(n for n in _BY_NAME if n[0] in "iu")
-_FLOAT_NAMES = frozenset(n for n in _BY_NAME if n[0] in "fb")
+_ML_DTYPES = {"i4": "int4", "ui4": "uint4", "bf16": "bfloat16"}
+DTYPE_NAMES = ("i1", "i4", "ui4", "i8", "ui8", "i16", "ui16", "i32", "ui32", "i64", "ui64",
+               "f16", "bf16", "f32", "f64")
+_INT_NAMES = frozenset(n for n in DTYPE_NAMES if n[0] in "iu")
+_FLOAT_NAMES = frozenset(n for n in DTYPE_NAMES if n[0] in "fb")
+_NUMPY_NAMES = {dt: name for name, dt in _NUMPY.items()}
 
-DTYPE_NAMES = tuple(_BY_NAME)
+
+@cache
+def _ml(name: str) -> np.dtype:
+    import ml_dtypes
+
+    return np.dtype(getattr(ml_dtypes, _ML_DTYPES[name]))
+
+
+@cache
+def _by_dtype() -> dict[np.dtype, str]:
+    return {**_NUMPY_NAMES, **{_ml(n): n for n in _ML_DTYPES}}
 
 
 def to_numpy(name: str | np.dtype | type) -> np.dtype:
     """numpy dtype for an MLIR element-type name (a numpy dtype passes through)."""
     if isinstance(name, str):
-        try:
-            return _BY_NAME[name]
-        except KeyError:
-            raise ValueError(
-                f"unknown element type {name!r} (known: {', '.join(DTYPE_NAMES)})"
-            ) from None
+        if name in _NUMPY:
+            return _NUMPY[name]
+        if name in _ML_DTYPES:
+            return _ml(name)
+        raise ValueError(f"unknown element type {name!r} (known: {', '.join(DTYPE_NAMES)})")
     return np.dtype(name)
 
 
 def type_name(dtype: np.dtype | type | str) -> str:
     """MLIR element-type name for a numpy dtype ('f16', 'bf16', 'ui4', ...)."""
-    if isinstance(dtype, str) and dtype in _BY_NAME:
+    if isinstance(dtype, str) and dtype in _INT_NAMES | _FLOAT_NAMES:
         return dtype
     dt = np.dtype(dtype)
-    try:
-        return _BY_DTYPE[dt]
-    except KeyError:
-        raise ValueError(f"numpy dtype {dt} has no MLIR element type here") from None
+    name = _NUMPY_NAMES.get(dt) or (_by_dtype().get(dt) if dt.kind == "V" else None)
+    if name is None:
+        raise ValueError(f"numpy dtype {dt} has no MLIR element type here")
+    return name
 
 
 def is_integer(dtype) -> bool:
@@ -80,16 +92,18 @@ def int_range(dtype) -> tuple[int, int]:
     name = type_name(dtype)
     if name == "i1":
         return 0, 1
-    info = ml_dtypes.iinfo(to_numpy(name))
+    if name in ("i4", "ui4"):
+        return (-8, 7) if name == "i4" else (0, 15)
+    info = np.iinfo(to_numpy(name))
     return int(info.min), int(info.max)
 
 
 def widen_int(a: np.ndarray) -> np.ndarray:
     """int4/uint4/bool arrays as int8/uint8 so ordinary numpy reductions and bit ops work."""
     a = np.asarray(a)
-    if a.dtype == np.bool_ or a.dtype == _BY_NAME["ui4"]:
+    if a.dtype == np.bool_ or (a.dtype.kind == "V" and a.dtype == _ml("ui4")):
         return a.astype(np.uint8)
-    if a.dtype == _BY_NAME["i4"]:
+    if a.dtype.kind == "V" and a.dtype == _ml("i4"):
         return a.astype(np.int8)
     return a
 
@@ -101,7 +115,7 @@ def _fmt(v) -> str:
 def coerce(array, dtype_name: str, what: str = "value") -> np.ndarray:
     """`array` converted to `dtype_name`, only if every element converts exactly.
 
-    DESIGN §5: a value given in a wider dtype (bf16 as float32, uint4 in uint8) is accepted, but
+    docs/design.md §5: a value given in a wider dtype (bf16 as float32, uint4 in uint8) is accepted, but
     a conversion that would change a number is a ValueError naming the first offending element,
     e.g. "arg1: float32 value 0.1 is not exactly representable as bf16".
     """
@@ -163,7 +177,7 @@ def round_to(y: np.ndarray, dtype_name: str) -> np.ndarray:
     """
     target = to_numpy(dtype_name)
     y = np.asarray(y, dtype=np.float64)
-    if target != _BY_NAME["bf16"]:
+    if target.kind != "V" or target != _ml("bf16"):
         with np.errstate(over="ignore"):
             return y.astype(target)
     with np.errstate(all="ignore"):

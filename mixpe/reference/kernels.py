@@ -1,4 +1,4 @@
-"""numpy reference semantics of the mixpe ops (DESIGN §1), fast enough to run real layer shapes.
+"""numpy reference semantics of the mixpe ops (docs/design.md §1), fast enough to run real layer shapes.
 
 Shapes: X [M,K]; integer weights Q [K,N] (layout "kn") or [N,K] ("nk"); group size g divides K,
 G = K/g; scales S and zero points Z are [G,N] ("kn") or [N,G] ("nk").
@@ -76,7 +76,7 @@ def _weight_limits(weight_bits: int, signed: bool) -> tuple[int, int]:
 
 
 def check_weight_range(q, *, weight_bits: int, signed: bool, what: str = "weights") -> np.ndarray:
-    """Integer weights, after checking they fit `weight_bits` (DESIGN §5: an out-of-range weight
+    """Integer weights, after checking they fit `weight_bits` (docs/design.md §5: an out-of-range weight
     is an error, never a wrong answer)."""
     qi = _int_array(q, what)
     lo, hi = _weight_limits(weight_bits, signed)

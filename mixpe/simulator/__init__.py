@@ -1,7 +1,8 @@
-"""Accelerator simulator: hardware descriptions and the analytical cost model."""
+"""Accelerator simulator: the cost modes over mixpe.hw's hardware descriptions, and program execution."""
 
-from .cost import GemmCost, estimate_gemm, estimate_vector
-from .hardware import load_hardware
+from mixpe.hw import GemmCost, load_hardware
+
+from .cost import estimate_gemm, estimate_vector
 
 __all__ = ["load_hardware", "estimate_gemm", "estimate_vector", "GemmCost"]
 

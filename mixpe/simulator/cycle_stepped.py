@@ -4,7 +4,7 @@ It moves real operands through per-PE registers one cycle at a time, computes th
 counts cycles until the last result is produced.  It is slow (numpy per cycle) and meant only
 for small shapes in tests: the analytical dataflows must agree with it exactly.
 
-Conventions shared with ``dataflow/``: folds run back to back, each fold is padded to the full
+Conventions shared with ``mixpe/hw/dataflow/``: folds run back to back, each fold is padded to the full
 R x C array (the controller streams zeros into unused rows/columns), one fold = one
 array-sized piece of the GEMM.
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-from .dataflow.base import ceil_div
 
 
 class SteppedResult(NamedTuple):
@@ -109,10 +107,3 @@ def simulate_ws(x: np.ndarray, w: np.ndarray, rows: int, cols: int) -> SteppedRe
 
 def simulate(dataflow: str, x: np.ndarray, w: np.ndarray, rows: int, cols: int) -> SteppedResult:
     return {"os": simulate_os, "ws": simulate_ws}[dataflow](x, w, rows, cols)
-
-
-def fold_count(dataflow: str, m: int, n: int, k: int, rows: int, cols: int) -> int:
-    """Folds the stepped model runs (for test diagnostics)."""
-    if dataflow == "os":
-        return ceil_div(m, rows) * ceil_div(n, cols)
-    return ceil_div(k, rows) * ceil_div(n, cols)

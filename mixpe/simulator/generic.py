@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from mixpe.reference.dtypes import DTYPE_NAMES, coerce, to_numpy
+from mixpe.reference.elementwise import elementwise
+from mixpe.simulator.program_types import ELEMENTWISE
 
 EXPR_KINDS = ("add", "mul", "floordiv", "ceildiv", "mod")
 BODY_EXTRA = ("constant", "index", "extract")
@@ -100,6 +102,23 @@ def check(attrs: dict, arg_types: list, result_dtypes: list[str]) -> list[tuple[
         if t is not None and (list(t.shape) != sh or t.dtype != result_dtypes[i]):
             raise GenericError(f"init {i} is {t}, the result is {sh} {result_dtypes[i]}")
         operand_types.append(_Shape(tuple(sh), result_dtypes[i]))
+    _check_maps(maps, operand_types, ranges, iters, n_in, shapes)
+    defined = {f"in{i}": arg_types[i].dtype for i in range(n_in)}
+    defined.update({f"out{i}": result_dtypes[i] for i in range(n_out) if inits[i]})
+    caps = {f"cap{i}": arg_types[n_in + n_init + i] for i in range(n_cap)}
+    _check_body(attrs, defined, caps, n)
+    ys = attrs.get("yield")
+    if not isinstance(ys, list) or len(ys) != n_out or not all(y in defined for y in ys):
+        raise GenericError("attr 'yield' must name one body value per result")
+    for i, (y, r) in enumerate(zip(ys, result_dtypes)):
+        if defined[y] != r:
+            raise GenericError(f"yield {i} is {defined[y]}, the result is {r}")
+    return [(tuple(sh), dt) for sh, dt in zip(shapes, result_dtypes)]
+
+
+def _check_maps(maps: list, operand_types: list, ranges: list[int], iters: list[str], n_in: int,
+                shapes: list) -> None:
+    n = len(ranges)
     for i, (m, t) in enumerate(zip(maps, operand_types)):
         what = f"map {i}"
         if not isinstance(m, list) or len(m) != len(t.shape):
@@ -115,14 +134,13 @@ def check(attrs: dict, arg_types: list, result_dtypes: list[str]) -> list[tuple[
         if not unit_zeros or len(set(dims)) != len(dims) or any(iters[d] != "parallel" for d in dims):
             raise GenericError(f"result {i}: its map must be distinct parallel loops (or 0 for a unit dim), "
                                f"got {m}")
-    defined = {f"in{i}": arg_types[i].dtype for i in range(n_in)}
-    defined.update({f"out{i}": result_dtypes[i] for i in range(n_out) if inits[i]})
-    caps = {f"cap{i}": arg_types[n_in + n_init + i] for i in range(n_cap)}
+
+
+def _check_body(attrs: dict, defined: dict[str, str], caps: dict, n: int) -> None:
+    """Each body instruction names earlier values, a known op and dtype; adds it to `defined`."""
     body = attrs.get("body")
     if not isinstance(body, list):
         raise GenericError("attr 'body' must be a list of instructions")
-    from mixpe.simulator.program import ELEMENTWISE
-
     for j, b in enumerate(body):
         where = f"body {j}"
         if not isinstance(b, dict) or not isinstance(b.get("op"), str) or b.get("dtype") not in DTYPE_NAMES:
@@ -145,13 +163,6 @@ def check(attrs: dict, arg_types: list, result_dtypes: list[str]) -> list[tuple[
         elif op not in ELEMENTWISE or len(args) != ELEMENTWISE[op][0]:
             raise GenericError(f"{where}: unknown op {op!r} or wrong arg count")
         defined[f"v{j}"] = b["dtype"]
-    ys = attrs.get("yield")
-    if not isinstance(ys, list) or len(ys) != n_out or not all(y in defined for y in ys):
-        raise GenericError("attr 'yield' must name one body value per result")
-    for i, (y, r) in enumerate(zip(ys, result_dtypes)):
-        if defined[y] != r:
-            raise GenericError(f"yield {i} is {defined[y]}, the result is {r}")
-    return [(tuple(sh), dt) for sh, dt in zip(shapes, result_dtypes)]
 
 
 class _Shape:
@@ -206,8 +217,6 @@ def _grids(ranges: list[int], fixed: dict[int, int]) -> list:
 
 
 def _run_body(attrs: dict, env: dict, grids: list, caps: list, loop_shape) -> dict:
-    from mixpe.simulator.execute import elementwise
-
     for j, b in enumerate(attrs["body"]):
         op, dt = b["op"], b["dtype"]
         args = [env[a] if a in env else None for a in b.get("args", [])]

@@ -5,7 +5,7 @@ A `Case` is everything needed to reproduce one run (its `repr` is valid Python):
 - `weights="arg"`: a frontend linalg module (`mixpe.frontend.linalg_emit`: torch-mlir, IREE-fused
   or generic style) with the weights as an argument, run by `mixpe-run --inputs --outputs`;
 - `weights="gptq_i8"`: the same, but narrow unsigned values stored in i8 and read with
-  `extsi`/`sitofp` (GPTQ's int8 storage, DESIGN §5);
+  `extsi`/`sitofp` (GPTQ's int8 storage, docs/design.md §5);
 - `weights="const_int"`: integer weights baked in as an `arith.constant`, some bit planes all
   zero (so `mixpe-shift-add` prunes them), run by `mixpe-run`;
 - `weights="const_pow2"`: DenseShift `±2^p` weights baked in as an `arith.constant`, compiled by
@@ -76,9 +76,8 @@ def compatible_presets(act: str) -> list[str]:
     """Presets whose PEs take `act` activations in their own format (int PEs for i8/i4, float
     PEs for f16/bf16/f32) and at most their width (f32 runs on A16 PEs, costed as f16; that is
     the documented conversion, not a quantization). The simulator also accepts integer
-    activations on float PEs (with a note), but DESIGN §1 makes no such design point."""
-    from mixpe.simulator.cost import pe_act_bits
-    from mixpe.simulator.hardware import list_presets, load_hardware
+    activations on float PEs (with a note), but docs/design.md §1 makes no such design point."""
+    from mixpe.hw import list_presets, load_hardware, pe_act_bits
 
     fmt = "int" if act in INT_ACTS else "fp"
     out = []

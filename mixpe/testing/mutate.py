@@ -371,7 +371,7 @@ def random_args(func_type, rng: np.random.Generator) -> list[np.ndarray]:
     from mixpe.reference.dtypes import to_numpy
 
     from xdsl.dialects.builtin import TensorType
-    from mixpe.backend.mixpe_sim import dtype as dtype_name
+    from mixpe.reference.ir_types import dtype_name
 
     args = []
     for t in func_type.inputs.data:

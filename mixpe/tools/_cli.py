@@ -7,15 +7,14 @@ failed run never to leave a half-written file; every tool gets that from here.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import re
 import sys
-import tempfile
 import traceback
 import zipfile
 from collections.abc import Callable
+
+from mixpe.eval.files import json_default, write_atomic, write_json  # noqa: F401 (the tools' too)
 
 
 class UsageError(Exception):
@@ -44,44 +43,6 @@ def check_output_flags(args) -> None:
     for flag in ("outputs", "report"):
         if getattr(args, flag):
             check_writable(getattr(args, flag), f"--{flag}")
-
-
-def write_atomic(path: str, write) -> None:
-    """Call write(fileobj) on a temp file next to `path`, then rename it over `path`."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mixpe-sim-", suffix=".tmp", dir=d)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual new-file mode
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_json(path: str, obj) -> None:
-    text = json.dumps(obj, indent=1, default=json_default) + "\n"
-    write_atomic(path, lambda f: f.write(text.encode()))
-
-
-def json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if dataclasses.is_dataclass(o):
-        return dataclasses.asdict(o)
-    return str(o)
 
 
 def read_bytes(path, kind: str, *, limit: int | None = None, label: str | None = None) -> bytes:
@@ -230,7 +191,7 @@ def is_user_error(e: Exception) -> bool:
     from xdsl.utils.exceptions import DiagnosticException, ParseError
 
     from mixpe.simulator.execute import SimulationError
-    from mixpe.simulator.hardware import HardwareError
+    from mixpe.hw import HardwareError
     from mixpe.simulator.program import ProgramError
 
     if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, DiagnosticException, ParseError)):

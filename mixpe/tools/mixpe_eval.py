@@ -93,7 +93,7 @@ def _check_out_dir(path: str) -> bool:
 
 def _designs(names: list[str], preset):
     from mixpe.eval.runner import Design, precision_of
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
 
     out = []
     for n in names:
@@ -133,7 +133,7 @@ def run(argv: list[str]) -> int:
     from mixpe.eval import preset as P
     from mixpe.eval import report, runner
     from mixpe.eval.models import load_models
-    from mixpe.simulator.hardware import list_presets
+    from mixpe.hw import list_presets
 
     try:
         preset = P.get_preset(args.preset)
@@ -166,7 +166,7 @@ def run(argv: list[str]) -> int:
         except S.SweepError as e:
             raise UsageError(str(e)) from None
     if not args.no_plots and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("plots need matplotlib (pip install matplotlib), or pass --no-plots")
+        raise UsageError("plots need matplotlib (pip install 'mixpe[eval]'), or pass --no-plots")
     create = _check_out_dir(args.out)
     designs = _designs(design_names, preset)  # a bad design fails before --out is created
     out = args.out

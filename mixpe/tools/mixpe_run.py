@@ -46,7 +46,7 @@ from mixpe.tools._cli import (
 )
 
 PROG = "mixpe-run"
-# The conventional design of the same precision as each default preset (DESIGN §4).
+# The conventional design of the same precision as each default preset (docs/design.md §4).
 BASELINES = {"mixpe-w4a8": "w4a8-dequant", "mixpe-w4a16": "w4a16-dequant"}
 RAISED_OPS = ("group_psum", "bitplane_psum", "shift_psum", "mpgemm")
 
@@ -454,7 +454,7 @@ def run(args) -> int:
     from mixpe import driver
     from mixpe.diagnostics import decode_source
     from mixpe.simulator.execute import default_hardware, run_program
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
 
     _check_args(args)
     path = Path(args.module)
@@ -532,7 +532,7 @@ def _numbers_json(rows, reference: Reference, expected_source, module, out_notes
 def design_names() -> list[str]:
     """Every hardware preset of the registry except the paper-* ones (those mirror the MixPE
     authors' simulator and are meant for `mixpe-eval --preset paper`, in paper mode)."""
-    from mixpe.simulator.hardware import list_presets
+    from mixpe.hw import list_presets
 
     return [p for p in list_presets() if not p.startswith("paper-")]
 
@@ -549,7 +549,7 @@ def run_all(args) -> int:
     from mixpe import driver
     from mixpe.diagnostics import decode_source
     from mixpe.simulator.execute import bind_inputs, default_hardware, run_program
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
 
     _check_args(args)
     path = Path(args.module)

@@ -66,7 +66,7 @@ def _ints(text: str, sep: str, n: int, what: str) -> list[int]:
 
 
 def _hardware(name: str | None, array: str | None):
-    from mixpe.simulator.hardware import load_hardware
+    from mixpe.hw import load_hardware
 
     hw = load_hardware(name)
     if array:
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
         if args.list_hw:
-            from mixpe.simulator.hardware import list_presets
+            from mixpe.hw import list_presets
 
             print("\n".join(list_presets()))
             return 0

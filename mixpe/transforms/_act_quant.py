@@ -1,4 +1,4 @@
-"""Dynamic per-token activation quantization, for float activations on A8 hardware (DESIGN §1).
+"""Dynamic per-token activation quantization, for float activations on A8 hardware (docs/design.md §1).
 
     sx[m] = max_k |x[m,k]| / 127   (1 where a row is all zeros)
     xq    = clamp(roundeven(x / sx[m]), -127, 127) as i8

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, TensorType, i64
+from xdsl.dialects.builtin import IntegerType, ModuleOp, TensorType
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -62,36 +63,38 @@ class HoistDequant(RewritePattern):
         groups = k // op.g
         acc = op.acc_type
 
-        psum = GroupPsumOp.build(
-            operands=[op.x, op.weights],
-            result_types=[TensorType(acc, [m, groups, n])],
-            properties={
-                name: op.properties[name]
-                for name in ("group_size", "weight_bits", "signedness", "weight_format", "layout")
-            },
+        psum = GroupPsumOp(
+            op.x,
+            op.weights,
+            TensorType(acc, [m, groups, n]),
+            group_size=op.g,
+            weight_bits=op.bits,
+            signedness=op.signedness.data,
+            layout=op.layout.data,
+            weight_format=op.weight_format.data,
         )
-        new_ops = [psum]
-        act_sums = []
+        new_ops: list[Operation] = [psum]
+        act_sums = None
         if op.zp_mode.data != ZeroPointMode.SYMMETRIC:
-            sums = ActGroupSumOp.build(
-                operands=[op.x],
-                result_types=[TensorType(acc, [m, groups])],
-                properties={"group_size": IntegerAttr(op.g, i64)},
-            )
+            sums = ActGroupSumOp(op.x, TensorType(acc, [m, groups]), group_size=op.g)
             new_ops.append(sums)
-            act_sums = [sums.result]
-        props = {"zp_mode": op.zp_mode, "layout": op.layout}
-        if op.zeros is not None and isinstance(op.zeros.type.get_element_type(), IntegerType):
-            props["zero_signedness"] = op.signedness  # mpgemm reads zero points like weights
-        epilogue = DequantEpilogueOp.build(
-            operands=[psum.result, act_sums, op.scales, [op.zeros] if op.zeros else []],
-            result_types=[op.result.type],
-            properties=props,
+            act_sums = sums.result
+        int_zeros = op.zeros is not None and isinstance(op.zeros.type.get_element_type(), IntegerType)
+        epilogue = DequantEpilogueOp(
+            psum.result,
+            act_sums,
+            op.scales,
+            op.zeros,
+            op.result.type,
+            zp_mode=op.zp_mode.data,
+            layout=op.layout.data,
+            # mpgemm reads zero points like weights
+            zero_signedness=op.signedness.data if int_zeros else None,
         )
         new_ops.append(epilogue)
         psum.result.name_hint = "psum"
-        for sums_value in act_sums:
-            sums_value.name_hint = "asum"
+        if act_sums is not None:
+            act_sums.name_hint = "asum"
         inherit_location(new_ops, op)
         rewriter.replace(op, new_ops, [epilogue.result])
 

@@ -57,13 +57,9 @@ from mixpe.dialects.linalg_named import NAMED_OPS
 from mixpe.dialects.mixpe import (
     MpGemmOp,
     Signedness,
-    SignednessAttr,
     WeightFormat,
-    WeightFormatAttr,
     WeightLayout,
-    WeightLayoutAttr,
     ZeroPointMode,
-    ZeroPointModeAttr,
 )
 from mixpe.transforms._dequant_pattern import (
     Const,
@@ -416,7 +412,7 @@ def _materialize(view: View, rewriter: PatternRewriter, before: Operation) -> SS
 
 
 def _signedness(c: Contraction, bits: int, width: int) -> bool:
-    """DESIGN §5: the IR decides at full width; narrower values with zero points are unsigned."""
+    """docs/design.md §5: the IR decides at full width; narrower values with zero points are unsigned."""
     if bits == width or not c.dequant.q.signed:
         return c.dequant.q.signed
     return c.dequant.mode == "symmetric"
@@ -503,7 +499,7 @@ class RaiseContraction(RewritePattern):
         mode = {"original": ZeroPointMode.ORIGINAL, "rescale": ZeroPointMode.RESCALE, "symmetric": ZeroPointMode.SYMMETRIC}[c.dequant.mode]
         x = _materialize(c.x, rewriter, op)
         q = _materialize(c.q, rewriter, op)
-        z = [_materialize(c.zero, rewriter, op)] if c.zero else []
+        z = _materialize(c.zero, rewriter, op) if c.zero else None
         result_type = op.results[0].type
         row_scales: Leaf | Const | SSAValue | None = c.x_scale
         s = None if c.scale is None else _materialize(c.scale, rewriter, op)
@@ -519,18 +515,10 @@ class RaiseContraction(RewritePattern):
                 acc = _int_accumulator(c.group, 8, bits, signed)  # the i8 quantized activations
             if row_scales is not None:
                 result_type = TensorType(f32, result_type.get_shape())
-        gemm = MpGemmOp.build(
-            operands=[x, q, s, z],
-            result_types=[result_type],
-            properties={
-                "group_size": IntegerAttr(c.group, i64),
-                "weight_bits": IntegerAttr(bits, i64),
-                "signedness": SignednessAttr(Signedness.SIGNED if signed else Signedness.UNSIGNED),
-                "weight_format": WeightFormatAttr(WeightFormat.INT),
-                "layout": WeightLayoutAttr(c.layout),
-                "zp_mode": ZeroPointModeAttr(mode),
-                "acc_type": acc,
-            },
+        gemm = MpGemmOp(
+            x, q, s, z, result_type,
+            group_size=c.group, weight_bits=bits, signedness=signed, layout=c.layout,
+            zp_mode=mode, acc_type=acc, weight_format=WeightFormat.INT,
         )
         old_operands = list(op.operands)
         inherit_location([gemm], op)
@@ -675,16 +663,10 @@ class RaiseQuantizedMatmul(RewritePattern):
         with ImplicitBuilder(rewriter):
             scales = _unit_scales(n, WeightLayout.KN)
             zeros = linalg.FillOp([w_zp], [lb.empty([1, n], i32)], [TensorType(i32, [1, n])]).results[0]
-            gemm = MpGemmOp.build(
-                operands=[x, w, scales, [zeros]],
-                result_types=[TensorType(f64, [m, n])],
-                properties={
-                    "group_size": IntegerAttr(k, i64), "weight_bits": IntegerAttr(8, i64),
-                    "signedness": SignednessAttr(Signedness.SIGNED),
-                    "weight_format": WeightFormatAttr(WeightFormat.INT),
-                    "layout": WeightLayoutAttr(WeightLayout.KN),
-                    "zp_mode": ZeroPointModeAttr(ZeroPointMode.ORIGINAL), "acc_type": i32,
-                },
+            gemm = MpGemmOp(
+                x, w, scales, zeros, TensorType(f64, [m, n]),
+                group_size=k, weight_bits=8, signedness=Signedness.SIGNED, layout=WeightLayout.KN,
+                zp_mode=ZeroPointMode.ORIGINAL, acc_type=i32, weight_format=WeightFormat.INT,
             )
             y = _exact_to_int(gemm.result, i32, i32)
             if _scalar_constant(x_zp) != 0:
@@ -698,7 +680,7 @@ class RaiseQuantizedMatmul(RewritePattern):
 
 def _minus_act_zero_term(y: SSAValue, w: SSAValue, az: SSAValue, zw: SSAValue, k: int, n: int) -> SSAValue:
     """y[m,n] - az·(colsum_k(w)[n] - K·zw), in wrapping i32 like `linalg.quantized_matmul`."""
-    from mixpe import ir_constants
+    from mixpe.reference import ir_constants
     from mixpe.transforms import _linalg_build as lb
 
     i32 = IntegerType(32)

@@ -39,16 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import (
-    DenseArrayBase,
-    IntegerAttr,
-    IntegerType,
-    ModuleOp,
-    TensorType,
-    i1,
-    i8,
-    i64,
-)
+from xdsl.dialects.builtin import IntegerType, ModuleOp, TensorType, i1, i8
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -58,7 +49,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from mixpe import ir_constants
+from mixpe.reference import ir_constants
 from mixpe.diagnostics import inherit_location, remark
 from mixpe.dialects.mixpe import (
     BitplanePsumOp,
@@ -82,24 +73,20 @@ def _kn_shape(op: GroupPsumOp) -> tuple[int, int]:
     return (cols, rows) if op.layout.data == WeightLayout.NK else (rows, cols)
 
 
-def _psum(cls, op: GroupPsumOp, operands: list[SSAValue], **props) -> Operation:
-    """The shift&add partial sums: same result type, group size and schedule as `op`."""
-    if op.schedule is not None:
-        props["schedule"] = op.schedule
-    psum = cls.build(operands=[op.x, *operands], result_types=[op.result.type],
-                     properties={"group_size": op.group_size, **props})
-    psum.results[0].name_hint = "psum"
+def _psum(psum: ShiftPsumOp | BitplanePsumOp) -> Operation:
+    """The shift&add partial sums (built with `op`'s result type, group size and schedule)."""
+    psum.result.name_hint = "psum"
     return psum
 
 
 def _pow2_form(op: GroupPsumOp, weights: SSAValue, bits: int) -> list[Operation]:
     k, n = _kn_shape(op)
-    split = Pow2SplitOp.build(
-        operands=[weights], result_types=[TensorType(i1, [k, n]), TensorType(i8, [k, n])],
-        properties={"weight_bits": IntegerAttr(bits, i64), "layout": op.layout},
+    split = Pow2SplitOp(
+        weights, TensorType(i1, [k, n]), TensorType(i8, [k, n]), weight_bits=bits, layout=op.layout.data
     )
     split.sign.name_hint, split.shift.name_hint = "sign", "shift"
-    return [split, _psum(ShiftPsumOp, op, [split.sign, split.shift])]
+    psum = ShiftPsumOp(op.x, split.sign, split.shift, op.result.type, group_size=op.g, schedule=op.schedule)
+    return [split, _psum(psum)]
 
 
 def _bitplane_form(op: GroupPsumOp, q: np.ndarray | None, like: Attribute | None) -> list[Operation]:
@@ -112,17 +99,20 @@ def _bitplane_form(op: GroupPsumOp, q: np.ndarray | None, like: Attribute | None
         planes = kernels.bitplanes(q, weight_bits=b, signed=op.is_signed, layout=op.layout.data.value)
         keep = [i for i in range(b) if planes[i].any()] or [0]
     if len(keep) == b:
-        split = BitplanesOp.build(
-            operands=[op.weights], result_types=[TensorType(i1, [b, k, n])],
-            properties={"weight_bits": op.weight_bits, "signedness": op.signedness, "layout": op.layout},
+        split = BitplanesOp(
+            op.weights, TensorType(i1, [b, k, n]),
+            weight_bits=b, signedness=op.signedness.data, layout=op.layout.data,
         )
     else:
         split = ir_constants.build_constant(
             planes[keep].astype(bool), TensorType(i1, [len(keep), k, n]), like, "mixpe_bitplanes"
         )
     split.results[0].name_hint = "planes"
-    coefficients = DenseArrayBase.from_list(i64, [coeffs[i] for i in keep])
-    return [split, _psum(BitplanePsumOp, op, [split.results[0]], coefficients=coefficients)]
+    psum = BitplanePsumOp(
+        op.x, split.results[0], op.result.type,
+        group_size=op.g, coefficients=[coeffs[i] for i in keep], schedule=op.schedule,
+    )
+    return [split, _psum(psum)]
 
 
 def _first_bad(mask: np.ndarray, q: np.ndarray) -> str:

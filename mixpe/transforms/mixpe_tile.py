@@ -1,6 +1,6 @@
 """`mixpe-tile{hw=NAME dataflow=os|ws}`: choose how each partial-sum GEMM maps onto the array.
 
-The choice is the cost model's (`mixpe.simulator.cost.choose_tile`): tile sizes and loop
+The choice is the cost model's (`mixpe.hw.choose_tile`): tile sizes and loop
 order minimising modelled cycles for the array, SRAMs (double-buffered) and DRAM
 bandwidth described by the hardware file, with K tiles a multiple of the group size so
 each group's partial sum leaves the array once for the epilogue. The pass itself knows
@@ -26,14 +26,10 @@ from mixpe.dialects.mixpe import (
     ScheduleAttr,
     ShiftPsumOp,
 )
+from mixpe.hw import HardwareError, choose_tile, default_preset, load_hardware, pe_act_bits
+from mixpe.reference.ir_types import dtype_name
 
 NAME = "mixpe-tile"
-
-
-def _element_name(t) -> str:
-    from mixpe.backend.mixpe_sim import dtype
-
-    return dtype(t)
 
 
 def gemm_shape(op) -> tuple[int, int, int, int | None, int]:
@@ -57,8 +53,6 @@ class TilePsum(RewritePattern):
         self._hw: dict[str, object] = {}
 
     def hardware(self, act: str):
-        from mixpe.simulator.hardware import default_preset, load_hardware
-
         name = self.hw_name or default_preset(act)
         if name not in self._hw:
             self._hw[name] = load_hardware(name)
@@ -67,13 +61,11 @@ class TilePsum(RewritePattern):
     def match_and_rewrite(self, op, rewriter: PatternRewriter) -> None:
         if not isinstance(op, GroupPsumOp | BitplanePsumOp | ShiftPsumOp) or op.schedule is not None:
             return
-        from mixpe.simulator.cost import choose_tile, pe_act_bits
-
         m, n, k, bits, g = gemm_shape(op)
         if m < 0 or n < 0:
             remark(NAME, op, "not tiled: dynamic M or N (the schedule depends on the token count)")
             return
-        act = _element_name(op.x.type.get_element_type())
+        act = dtype_name(op.x.type.get_element_type())
         hw = self.hardware(act)
         flow = self.dataflow or hw.array.dataflow
         try:
@@ -103,8 +95,6 @@ class MixpeTilePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.dataflow not in (None, "os", "ws"):
             raise PassFailedException(f"{NAME}: dataflow must be os or ws, got '{self.dataflow}'")
-        from mixpe.simulator.hardware import HardwareError
-
         pattern = TilePsum(self.hw, self.dataflow)
         try:
             if self.hw is not None:

@@ -16,7 +16,7 @@ mixpe_ops.register()
 @st.composite
 def linear_specs(draw, groups=(32, 64, 128, 256), max_groups=3, max_m=6, max_n=20):
     """Random quantized linears over every style, activation type, zero-point mode, bit
-    width and layout; signedness follows DESIGN §5 (narrow values with zero points are
+    width and layout; signedness follows docs/design.md §5 (narrow values with zero points are
     unsigned)."""
     style = draw(st.sampled_from(["torch", "fused", "generic"]))
     act = draw(st.sampled_from(["f16", "bf16", "f32"] + ([] if style == "torch" else ["i8"])))

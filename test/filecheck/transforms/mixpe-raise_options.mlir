@@ -1,6 +1,6 @@
 // The `weight-bits` option of mixpe-raise on real torch-mlir output (int8 storage, 0..15).
 // Without it the storage width (8) is used and extsi makes the values signed; with
-// weight-bits=4 and zero points present they are unsigned 4-bit (DESIGN.md §5).
+// weight-bits=4 and zero points present they are unsigned 4-bit (docs/design.md §5).
 // RUN: mixpe-opt %inputs/torch/gptq_int8storage_w4_g64.mlir -p mixpe-raise | filecheck %s --check-prefix=DEFAULT
 // RUN: mixpe-opt %inputs/torch/gptq_int8storage_w4_g64.mlir -p 'mixpe-raise{weight-bits=4}' | filecheck %s --check-prefix=W4
 // RUN: mixpe-opt %inputs/torch/symmetric_kn_f32_g32.mlir -p 'mixpe-raise{weight-bits=4}' | filecheck %s --check-prefix=SYM4

@@ -15,9 +15,10 @@ import pytest
 
 from mixpe.eval import runner
 from mixpe.eval.models import load_models
-from mixpe.eval.preset import DEFAULT, LayerSpec, Preset, Workload, get_preset, transformer_layers
-from mixpe.eval.report import geomean, ratio_table
-from mixpe.simulator.hardware import load_hardware
+from mixpe.eval.metrics import geomean, ratio_table
+from mixpe.eval.preset import DEFAULT, get_preset, transformer_layers
+from mixpe.eval.workload import LayerSpec, Preset, Workload
+from mixpe.hw import load_hardware
 from mixpe.tools import mixpe_eval
 from mixpe.tools.mixpe_eval import _designs
 

@@ -58,7 +58,7 @@ def test_cost_only_and_gemm(files):
     assert r.returncode == 0 and "cost only" in r.stdout
     r = _sim("--gemm", "512,512,4096", "--hw", "int8", "--mode", "scalesim", "--report", d / "g.json")
     assert r.returncode == 0, r.stderr
-    assert "1,064,447" in r.stdout  # DESIGN §4: SCALE-Sim's OS cycles for this GEMM on 32x32
+    assert "1,064,447" in r.stdout  # docs/design.md §4: SCALE-Sim's OS cycles for this GEMM on 32x32
     assert json.loads((d / "g.json").read_text())["cost"]["cycles"]["total"] == 1064447
     r = _sim("--gemm", "64,4096,4096", "--hw", "mixpe-w4a8", "--array", "64x64")
     assert r.returncode == 0 and "(64x64, mode default)" in r.stdout

@@ -3,8 +3,8 @@
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
+from mixpe.hw.dataflow import DATAFLOWS
 from mixpe.simulator.cycle_stepped import simulate
-from mixpe.simulator.dataflow import DATAFLOWS
 
 dims = st.integers(1, 9)
 arr = st.integers(1, 5)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mixpe.simulator import estimate_gemm, load_hardware
-from mixpe.simulator.cost import choose_tile
+from mixpe.hw import choose_tile
 
 PRESETS = ["mixpe-w4a8", "mixpe-w4a16", "int8", "w4a8-dequant", "w4a16-dequant", "bitfusion", "fp16"]
 HW = {name: load_hardware(name) for name in PRESETS}

@@ -5,7 +5,7 @@ from math import ceil
 import pytest
 
 from mixpe.simulator import estimate_gemm, estimate_vector, load_hardware
-from mixpe.simulator.cost import ActionCounts, combine
+from mixpe.hw import ActionCounts, combine
 
 
 def fig(hw, dotted):

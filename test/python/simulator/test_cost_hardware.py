@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mixpe.simulator.hardware import PRESET_DIR, HardwareError, list_presets, load_hardware
+from mixpe.hw import PRESET_DIR, HardwareError, list_presets, load_hardware
 
 EXPECTED = {"mixpe-w4a8", "mixpe-w4a16", "fp16", "int8", "w4a16-dequant", "w4a8-dequant",
             "bitfusion", "paper-mixpe-w4a8", "paper-mixpe-w4a16", "paper-int8", "paper-fp16",

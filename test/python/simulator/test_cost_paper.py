@@ -1,4 +1,4 @@
-"""paper mode reimplements the MixPE authors' per-layer model (DESIGN §4; optimizer.py
+"""paper mode reimplements the MixPE authors' per-layer model (docs/design.md §4; optimizer.py
 get_stats_fast + their tiling/order search, github.com/yuzhang712/mixpe_simulator @7e0d42c).
 
 The golden numbers below are what the authors' own optimizer.py (`_optimize_for_order` over all
@@ -12,7 +12,7 @@ from math import ceil
 import pytest
 
 from mixpe.simulator import estimate_gemm, load_hardware
-from mixpe.simulator.cost import _paper_layer, estimate_paper_conv
+from mixpe.simulator.cost_paper import _paper_layer, estimate_paper_conv
 
 
 def pf(p, pmax, pmin):

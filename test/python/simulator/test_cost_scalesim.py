@@ -26,7 +26,7 @@ def test_scalesim_closed_form(M, N, K, R, C):
 
 
 def test_scalesim_measured_reference():
-    # SCALE-Sim's own output for this GEMM, as measured and quoted in DESIGN §4.
+    # SCALE-Sim's own output for this GEMM, as measured and quoted in docs/design.md §4.
     hw = load_hardware("int8")
     assert (hw.array.rows, hw.array.cols) == (32, 32)
     assert estimate_gemm(hw, 512, 512, 4096, mode="scalesim").total == 1_064_447

@@ -1,11 +1,11 @@
-"""paper mode reproduces the MixPE authors' released table (DESIGN §4; their
+"""paper mode reproduces the MixPE authors' released table (docs/design.md §4; their
 results/mixpe_res.csv, github.com/yuzhang712/mixpe_simulator @7e0d42c).
 
 Tolerances, from how the published numbers are formed:
 * time: their CSV prints each normalised time with "%0.2f", so ours must round to the same
   two decimals (|ours - paper| <= 0.005);
 * energy: their CSV prints four components (static, DRAM, buffer, core), each "%0.2f"; each of
-  ours must round to the published component, and the published total (DESIGN §4's table, the
+  ours must round to the published component, and the published total (the published table (docs/design.md §4.3), the
   sum of the four rounded components) must be within 4 x 0.005 = 0.02 of ours.
 Every cell meets this; none is marked xfail.
 """
@@ -69,7 +69,7 @@ def test_energy_matches_published(model, design):
     assert [f"{x:.2f}" for x in ours] == [f"{x:.2f}" for x in published]
     total = sum(ours)
     assert abs(total - PAPER_TABLE[model][design][1]) <= 0.02 + 1e-12
-    if design != PAPER_BASELINE:  # DESIGN writes the baseline as 1, not as its rounded sum
+    if design != PAPER_BASELINE:  # the published table writes the baseline as 1, not as its rounded sum
         assert round(sum(round(x, 2) for x in ours), 2) == PAPER_TABLE[model][design][1]
 
 

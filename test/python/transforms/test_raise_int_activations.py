@@ -88,7 +88,7 @@ func.func @main(%xq: tensor<{m}x{k}xi8>, %sx: {sx_ty}, %q: tensor<{q_shape}xi8>,
 )
 def test_scaled_int8_activations_are_integer_gemms(m, groups, g, n, act, sx_kind, layout, zp, bits, seed):
     k = g * groups
-    signed = not zp  # DESIGN §5: zero points -> unsigned codes; symmetric -> signed
+    signed = not zp  # docs/design.md §5: zero points -> unsigned codes; symmetric -> signed
     text = _frontend(m, k, n, g, act, sx_kind, layout, zp, signed)
     rng = np.random.default_rng(seed)
     xq = rng.integers(-128, 128, (m, k)).astype(np.int8)

@@ -117,3 +117,20 @@ def build_constant(values: np.ndarray, t: TensorType[Attribute], like: Attribute
     handle = blobs.declare_resource(key)
     blobs.parse_resource(handle, "0x" + dt.itemsize.to_bytes(4, "little").hex() + data.hex())
     return arith.ConstantOp(DenseResourceAttr.from_params(handle, t), t)
+
+
+def tensor_value(op: arith.ConstantOp) -> np.ndarray:
+    """A tensor `arith.constant` as a numpy array of its element type: floats in their dtype,
+    i1 as bool, iN as the signed N-bit values of its bits (i4 as ml_dtypes.int4). The IR
+    evaluator and the backend read constants through here, so they read the same numbers."""
+    t = op.result.type
+    if not isinstance(op.value, DenseIntOrFPElementsAttr | DenseResourceAttr) or not isinstance(t, ShapedType):
+        raise ValueError(f"not a dense tensor constant: {op.value}")
+    raw = elements(op.value, t)
+    e = t.get_element_type()
+    if isinstance(e, IntegerType) and e.width.data != 1:
+        w = e.width.data
+        if f"i{w}" not in dtypes.DTYPE_NAMES:
+            raise ValueError(f"constant of type {e} cannot be represented")
+        return integer_values(raw, w, signed=True).astype(dtypes.to_numpy(f"i{w}"))
+    return raw

@@ -1,0 +1,1 @@
+"""Whole-model evaluation (`mixpe-eval`): sourced model shapes, every design, paper reproduction."""

@@ -28,7 +28,8 @@ MODULE = f"""
 func.func @main(%x: tensor<{M}x{K}xf16>, %q: tensor<{N}x{K}xi8>, %s: tensor<{N}x{G}xf16>,
                 %z: tensor<{N}x{G}xi8>) -> tensor<{M}x{N}xf16> {{
   %zero = arith.constant 0.0 : f32
-  %qe = tensor.expand_shape %q [[0], [1, 2]] output_shape [{N}, {G}, {GROUP}] : tensor<{N}x{K}xi8> into tensor<{N}x{G}x{GROUP}xi8>
+  %qe = tensor.expand_shape %q [[0], [1, 2]] output_shape [{N}, {G}, {GROUP}]
+      : tensor<{N}x{K}xi8> into tensor<{N}x{G}x{GROUP}xi8>
   %e = tensor.empty() : tensor<{N}x{G}x{GROUP}xf16>
   %qf = linalg.generic {{indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}}
       ins(%qe : tensor<{N}x{G}x{GROUP}xi8>) outs(%e : tensor<{N}x{G}x{GROUP}xf16>) {{
@@ -62,7 +63,8 @@ func.func @main(%x: tensor<{M}x{K}xf16>, %q: tensor<{N}x{K}xi8>, %s: tensor<{N}x
   %wt = linalg.transpose ins(%w : tensor<{N}x{K}xf16>) outs(%et : tensor<{K}x{N}xf16>) permutation = [1, 0]
   %ea = tensor.empty() : tensor<{M}x{N}xf32>
   %acc = linalg.fill ins(%zero : f32) outs(%ea : tensor<{M}x{N}xf32>) -> tensor<{M}x{N}xf32>
-  %mm = linalg.matmul ins(%x, %wt : tensor<{M}x{K}xf16>, tensor<{K}x{N}xf16>) outs(%acc : tensor<{M}x{N}xf32>) -> tensor<{M}x{N}xf32>
+  %mm = linalg.matmul ins(%x, %wt : tensor<{M}x{K}xf16>, tensor<{K}x{N}xf16>)
+      outs(%acc : tensor<{M}x{N}xf32>) -> tensor<{M}x{N}xf32>
   %eh = tensor.empty() : tensor<{M}x{N}xf16>
   %y = linalg.generic {{indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}}
       ins(%mm : tensor<{M}x{N}xf32>) outs(%eh : tensor<{M}x{N}xf16>) {{
@@ -104,7 +106,8 @@ def main() -> None:
     xf, wf = x.astype(np.float32), w.reshape(N, K).T.astype(np.float32).copy()
     t_eval = best_of(lambda: evaluate(module, [x, q, s, z]), repeat)
     t_np = best_of(lambda: xf @ wf, repeat)
-    print(f"M={M} K={K} N={N} g={GROUP}: evaluator {t_eval * 1e3:.0f} ms, numpy f32 matmul {t_np * 1e3:.1f} ms, ratio {t_eval / t_np:.1f}x")
+    print(f"M={M} K={K} N={N} g={GROUP}: evaluator {t_eval * 1e3:.0f} ms, "
+          f"numpy f32 matmul {t_np * 1e3:.1f} ms, ratio {t_eval / t_np:.1f}x")
 
 
 if __name__ == "__main__":

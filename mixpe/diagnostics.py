@@ -68,7 +68,8 @@ class LocatingParser(Parser):
         if self.ctx.get_optional_op(name, dialect_stack=self._parser_state.dialect_stack):
             return super()._get_op_by_name(name)
         dialect = name.split(".")[0]
-        at = self._open_ops[-1] if getattr(self, "_open_ops", None) else None
+        open_ops = self.__dict__.get("_open_ops")
+        at = open_ops[-1] if open_ops else None
         if dialect in self.ctx.registered_dialect_names:
             self.raise_error(f"unknown operation '{name}': dialect '{dialect}' has no such op", at)
         self.raise_error(f"unknown operation '{name}': no dialect '{dialect}' is registered "
@@ -113,7 +114,7 @@ def op_location(op: Operation) -> str | None:
         return recorded
     loc = getattr(op, "location", None)
     if isinstance(loc, FileLineColLoc):
-        return f"{loc.filename.data}:{loc.line.value.data}:{loc.column.value.data}"
+        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
     return None
 
 
@@ -213,6 +214,7 @@ def _visible(value, user: Operation, order: dict) -> bool:
         block = value.op.parent_block()
     else:
         return True
+    assert block is not None  # the values a verified module uses are defined inside it
     ancestor = user
     while ancestor is not None:
         if ancestor.parent_block() is block:

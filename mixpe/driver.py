@@ -13,8 +13,9 @@ from xdsl.dialects.builtin import ModuleOp
 
 from mixpe.backend.mixpe_sim import emit_program
 from mixpe.context import mixpe_context
-from mixpe.diagnostics import LocatingParser
+from mixpe.diagnostics import LocatingParser, verify_located
 from mixpe.simulator.program import Program
+from mixpe.transforms.mixpe_pipeline import MixpePipelinePass
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,7 @@ class CompileOptions:
     detect_pow2: bool = False
     act_quant: str = "none"
 
-    def pipeline(self):
-        from mixpe.transforms.mixpe_pipeline import MixpePipelinePass
-
+    def pipeline(self) -> MixpePipelinePass:
         return MixpePipelinePass(
             hw=self.hw, weight_bits=self.weight_bits, dataflow=self.dataflow, detect_pow2=self.detect_pow2,
             act_quant=self.act_quant,
@@ -36,8 +35,6 @@ class CompileOptions:
 
 def parse(text: str, filename: str = "<input>") -> ModuleOp:
     """Parses and verifies, with op locations recorded for diagnostics."""
-    from mixpe.diagnostics import verify_located
-
     module = LocatingParser(mixpe_context(), text, filename).parse_module()
     verify_located(module)
     return module
@@ -45,8 +42,6 @@ def parse(text: str, filename: str = "<input>") -> ModuleOp:
 
 def compile_module(module: ModuleOp, options: CompileOptions = CompileOptions()) -> ModuleOp:
     """Runs `mixpe-pipeline` in place and re-verifies: a pass bug must not reach the backend."""
-    from mixpe.diagnostics import verify_located
-
     options.pipeline().apply(mixpe_context(), module)
     verify_located(module)
     return module

@@ -24,8 +24,10 @@ from xdsl.passes import PassPipeline
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import ArgSpecParseError, ParseError
 
+from mixpe.backend.irdl import mixpe_irdl_text, to_upstream_irdl_spelling
 from mixpe.context import mixpe_context
 from mixpe.diagnostics import one_line, parse_error_line, verify_located
+from mixpe.dialects.mixpe import Mixpe
 
 __all__ = ["MixpeInteropError", "from_xdsl", "load_irdl", "run_pipeline", "to_xdsl"]
 
@@ -54,8 +56,6 @@ def load_irdl(like: Any) -> None:
     """
     import importlib
 
-    from mixpe.backend.irdl import mixpe_irdl_text
-
     if like.context.is_registered_operation("mixpe.mpgemm"):
         return
     root = type(like).__module__.split("._mlir_libs")[0]
@@ -73,9 +73,6 @@ _IRDL_DEFINITIONS: list[Any] = []
 
 def _generic_text(module: ModuleOp, irdl: bool) -> str:
     if irdl:
-        from mixpe.backend.irdl import to_upstream_irdl_spelling
-        from mixpe.dialects.mixpe import Mixpe
-
         module = to_upstream_irdl_spelling(module, Mixpe)
     out = io.StringIO()
     Printer(out, print_generic_format=True).print_op(module)

@@ -24,13 +24,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from xdsl.builder import Builder, InsertPoint
+from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import builtin
-from xdsl.dialects.builtin import ArrayAttr, ArrayOfConstraint, IntAttr, IntegerAttr, ModuleOp, StringAttr, SymbolRefAttr
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    ArrayOfConstraint,
+    IntAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+)
 from xdsl.dialects.irdl import irdl
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
-from xdsl.ir import Attribute, Block, Dialect, ParametrizedAttribute, Region, SSAValue
+from xdsl.ir import Attribute, Block, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     AllOf,
     AnyOf,
@@ -40,12 +48,16 @@ from xdsl.irdl import (
     IRDLOperation,
     OptionalDef,
     OptPropertyDef,
+    RangeConstraint,
     RangeLengthConstraint,
     RangeOf,
     VariadicDef,
 )
 from xdsl.printer import Printer
+from xdsl.rewriter import InsertPoint
 from xdsl.utils.target import Target
+
+from mixpe.dialects.mixpe import Mixpe
 
 # xDSL builtin classes -> upstream's registered names (for `irdl.base`).
 _UPSTREAM_BASE: dict[type[Attribute], str] = {
@@ -56,7 +68,7 @@ _UPSTREAM_BASE: dict[type[Attribute], str] = {
     builtin.StringAttr: "#builtin.string",
     builtin.ArrayAttr: "#builtin.array",
     builtin.DenseArrayBase: "#builtin.dense_array",
-    builtin.TypeAttribute: "",  # abstract "any type": irdl has no such base, so irdl.any
+    TypeAttribute: "",  # abstract "any type": irdl has no such base, so irdl.any
 }
 
 
@@ -67,7 +79,7 @@ class _Exporter:
         self.dialect = dialect
         self.local = {a: Dialect.split_name(a.name)[1] for a in dialect.attributes}
 
-    def constraint(self, b: Builder, c: AttrConstraint) -> SSAValue:
+    def constraint(self, b: Builder, c: AttrConstraint | RangeConstraint) -> SSAValue:
         if isinstance(c, RangeLengthConstraint):
             c = c.constraint
         if isinstance(c, RangeOf):
@@ -80,11 +92,11 @@ class _Exporter:
             return b.insert(op).output
         if isinstance(c, ArrayOfConstraint):
             return b.insert(irdl.BaseOp(_UPSTREAM_BASE[builtin.ArrayAttr])).output
-        base = c.attr if isinstance(c, BaseAttr) else getattr(c, "base_attr", None)
-        if base in self.local:
+        base: type[Attribute] | None = c.attr if isinstance(c, BaseAttr) else getattr(c, "base_attr", None)
+        if base is not None and base in self.local:
             ref = SymbolRefAttr(self.dialect.name, [self.local[base]])
             return b.insert(irdl.BaseOp(ref)).output
-        if _UPSTREAM_BASE.get(base):
+        if base is not None and _UPSTREAM_BASE.get(base):
             return b.insert(irdl.BaseOp(_UPSTREAM_BASE[base])).output
         return b.insert(irdl.AnyOp()).output  # not expressible: unchecked upstream
 
@@ -121,7 +133,9 @@ class _Exporter:
 
     def dialect_op(self) -> irdl.DialectOp:
         body = Block([self.attribute(a) for a in self.dialect.attributes])
-        body.add_ops(self.operation(o) for o in self.dialect.operations)  # type: ignore[arg-type]
+        for o in self.dialect.operations:
+            assert issubclass(o, IRDLOperation)  # IRDL describes only IRDL-defined ops
+            body.add_op(self.operation(o))
         return irdl.DialectOp(self.dialect.name, Region([body]))
 
 
@@ -155,8 +169,6 @@ def dialect_to_upstream_irdl(dialect: Dialect) -> ModuleOp:
 
 def mixpe_irdl_text() -> str:
     """The mixpe dialect as IRDL text (what `mixpe-opt --emit-irdl` writes)."""
-    from mixpe.dialects.mixpe import Mixpe
-
     return _text_of(dialect_to_upstream_irdl(Mixpe))
 
 
@@ -215,8 +227,6 @@ class IRDLTarget(Target):
     payload: bool = False
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        from mixpe.dialects.mixpe import Mixpe
-
         if self.payload:
             out = to_upstream_irdl_spelling(module, Mixpe)
             Printer(output, print_generic_format=True).print_op(out)

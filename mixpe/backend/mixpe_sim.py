@@ -21,10 +21,14 @@ from xdsl.dialects import arith, func, tensor
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AnyFloat,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
     IntegerType,
     ModuleOp,
     TensorType,
 )
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
 from xdsl.utils.exceptions import DiagnosticException
@@ -35,7 +39,7 @@ from mixpe.dialects import mixpe as mx
 from mixpe.dialects import tm_tensor
 from mixpe.reference import ir_constants
 from mixpe.reference.ir_types import dtype_name
-from mixpe.dialects.linalg_named import NAMED_OPS, indexing_maps_of, is_unsigned_cast
+from mixpe.dialects.linalg_named import NAMED_OPS, element_type, indexing_maps_of, is_unsigned_cast
 from mixpe.simulator.program import Program, ProgramBuilder, ProgramError, dumps
 
 # arith/math scalar op -> program elementwise op
@@ -58,7 +62,9 @@ _ELEMENTWISE = {
 }  # fmt: skip
 _REDUCE = {"arith.addf": "add", "arith.addi": "add", "arith.mulf": "mul", "arith.maximumf": "max",
            "arith.maxnumf": "max", "arith.minimumf": "min", "arith.minnumf": "min"}
-_CMPF = ["false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true"]
+_CMPF = [
+    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
+]
 _CMPI = ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"]
 
 
@@ -95,7 +101,8 @@ def _unsigned_storage(module: ModuleOp) -> set[SSAValue]:
     storage must be declared `ui8` in the program, or their values would change."""
     out: set[SSAValue] = set()
     for op in module.walk():
-        if isinstance(op, mx.MpGemmOp | mx.GroupPsumOp | mx.BitplanesOp) and op.signedness.data == mx.Signedness.UNSIGNED:
+        if (isinstance(op, mx.MpGemmOp | mx.GroupPsumOp | mx.BitplanesOp)
+                and op.signedness.data == mx.Signedness.UNSIGNED):
             out.add(op.weights)
             if isinstance(op, mx.MpGemmOp) and op.zeros is not None:
                 out.add(op.zeros)
@@ -299,7 +306,12 @@ class Emitter:
     def _static(self, op: Operation, *props: str) -> list[list[int]]:
         if len(op.operands) != {"tensor.extract_slice": 1, "tensor.insert_slice": 2, "tensor.pad": 1}[op.name]:
             raise _fail(op, f"'{op.name}' with dynamic offsets, sizes or padding cannot be simulated")
-        return [list(op.properties[p].get_values()) for p in props]
+        values = []
+        for p in props:
+            prop = op.properties[p]
+            assert isinstance(prop, DenseArrayBase)  # the static_* properties are i64 arrays
+            values.append(list(prop.get_values()))
+        return values
 
     def extract_slice(self, op: tensor.ExtractSliceOp):
         offsets, sizes, strides = self._static(op, "static_offsets", "static_sizes", "static_strides")
@@ -317,7 +329,8 @@ class Emitter:
     def pad(self, op: tensor.PadOp):
         low, high = self._static(op, "static_low", "static_high")
         y = op.region.block.last_op
-        if len(op.region.block.ops) != 1 or not y.operands or not isinstance(y.operands[0].owner, arith.ConstantOp):
+        if (len(op.region.block.ops) != 1 or y is None or not y.operands
+                or not isinstance(y.operands[0].owner, arith.ConstantOp)):
             raise _fail(op, "only padding with a constant value can be simulated")
         self.define(op, "pad", [self.name(op.source, op)], low=low, high=high, value=_scalar(y.operands[0], op))
 
@@ -339,7 +352,7 @@ class Emitter:
         else:  # a runtime scalar (e.g. a zero point argument) broadcast to the tensor
             self.define(op, "broadcast", [self.name(value, op)])
 
-    def contraction(self, op: Operation):
+    def contraction(self, op: LinalgStructuredOperation):
         """Any named contraction (matmul with any maps, batch_matmul, batch_reduce_matmul,
         matvec, vecmat, dot) as one dense array `matmul`: operands are transposed and reshaped
         to [batch, M, K] x [batch, K, N] (or `nk` when B already is [batch, N, K]), so declined
@@ -347,7 +360,7 @@ class Emitter:
         maps = indexing_maps_of(op)
         if any(not isinstance(r, AffineDimExpr) for m in maps for r in m.results):
             raise _fail(op, f"'{op.name}' with non-projected indexing maps is not supported")
-        a_d, b_d, c_d = ([r.position for r in m.results] for m in maps)
+        a_d, b_d, c_d = ([r.position for r in m.results if isinstance(r, AffineDimExpr)] for m in maps)
         batch = [d for d in c_d if d in a_d and d in b_d]
         m_d = [d for d in c_d if d in a_d and d not in b_d]
         n_d = [d for d in c_d if d in b_d and d not in a_d]
@@ -359,7 +372,7 @@ class Emitter:
         size = {d: n for v, ds in ((a, a_d), (b, b_d)) for d, n in zip(ds, _shape(v, op))}
         prod = lambda ds: math.prod(size[d] for d in ds)  # noqa: E731
         lead = [prod(batch)] if batch else []
-        acc_t = op.outputs[0].type.get_element_type()
+        acc_t = element_type(op.outputs[0].type)
         xa, xb = (self._cast_operand(op, v, acc_t) for v in (a, b))
         xa = self._arrange(op, xa, a, a_d, batch + m_d + k_d, lead + [prod(m_d), prod(k_d)])
         layout = "nk" if b_d == batch + n_d + k_d else "kn"
@@ -399,7 +412,7 @@ class Emitter:
             (name,) = self.emit(op, "transpose", [name], [([src[p] for p in perm], dt)], perm=perm)
         return self._reshape(op, name, shape, dt)
 
-    def _accumulate(self, op: Operation, product: str) -> None:
+    def _accumulate(self, op: LinalgStructuredOperation, product: str) -> None:
         """Named contractions add into their init: skip the add when the init is a zero fill."""
         init = op.outputs[0]
         owner = init.owner
@@ -461,7 +474,9 @@ class Emitter:
             refs[b.results[0]] = f"v{len(body) - 1}"
         else:
             raise _fail(op, "generic body without a yield")
-        yields = [ref(v, block.last_op) for v in block.last_op.operands]
+        last = block.last_op
+        assert last is not None  # the loop above found the yield
+        yields = [ref(v, last) for v in last.operands]
         inits = []
         for v, a in zip(op.outputs, block.args[n_in:]):
             if v in self.names:
@@ -619,7 +634,9 @@ class Emitter:
 def _scalar(v: SSAValue, op: Operation) -> float | int:
     owner = v.owner
     if isinstance(owner, arith.ConstantOp):
-        value = owner.value.value.data
+        attr = owner.value
+        assert isinstance(attr, IntegerAttr | FloatAttr)  # a scalar constant
+        value = attr.value.data
         return int(bool(value)) if v.type == IntegerType(1) else value  # `true` is stored as -1
     raise _fail(op, "the fill value must be an arith.constant")
 
@@ -635,6 +652,7 @@ def _expand(b: Operation) -> list[dict]:
     kind = _ELEMENTWISE[b.name]
     d = {"op": kind, "args": [f"a{i}" for i in range(len(b.operands))], "dtype": dt}
     if kind == "cmp":
+        assert isinstance(b, arith.CmpfOp | arith.CmpiOp)
         d["predicate"] = (_CMPF if b.name == "arith.cmpf" else _CMPI)[b.predicate.value.data]
     return [d]
 

@@ -38,8 +38,9 @@ and only changes behaviour in the cases above.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from xdsl.dialects.builtin import ArrayAttr, ShapedType
+from xdsl.dialects.builtin import ArrayAttr
 from xdsl.dialects.linalg.ops import GenericOp, MatmulOp, YieldOp
 from xdsl.ir import Attribute, Region, SSAValue
 from xdsl.ir.affine import AffineMap
@@ -95,6 +96,8 @@ def _verify_yield(self: YieldOp) -> None:
     """Upstream's LinalgOp yield check: one value per output, of the output's element type."""
     _original_yield_verify(self)
     parent = self.parent_op()
+    if parent is None:
+        return
     outs = getattr(parent, "outputs", None)
     if outs is None:
         outs = getattr(parent, "inits", None)
@@ -106,7 +109,7 @@ def _verify_yield(self: YieldOp) -> None:
             f"outputs operands of the enclosing {parent.name} ({len(outs)})"
         )
     for i, (value, out) in enumerate(zip(self.operands, outs)):
-        elem = out.type.get_element_type() if isinstance(out.type, ShapedType) else out.type
+        elem = linalg_named.element_type(out.type)
         if value.type != elem:
             raise VerifyException(
                 f"type of yield operand {i + 1} ({value.type}) doesn't match the element type of the "
@@ -129,7 +132,7 @@ def _with_map_check(original):
     def verify_(self) -> None:
         maps = getattr(self, "indexing_maps", None)
         for i, m in enumerate(maps.data if maps is not None else ()):
-            for r in getattr(m, "data", m).results:
+            for r in cast(AffineMap, getattr(m, "data", m)).results:
                 if (bad := _bad_divisor(r)) is not None:
                     raise VerifyException(
                         f"indexing_map #{i}: in '{bad}' the divisor of floordiv/ceildiv/mod must be a "
@@ -214,12 +217,13 @@ def install() -> None:
     YieldOp.verify_ = _verify_yield
     for cls in (*_structured_ops(), *linalg_named.NAMED_OPS):
         cls.verify_ = _with_map_check(cls.verify_)
-    MatmulOp.get_hidden_region = classmethod(_hidden_region)
-    MatmulOp.parse = classmethod(_parse)
+    # Monkey patches replace methods xDSL declares, which plain assignment cannot type: setattr.
+    setattr(MatmulOp, "get_hidden_region", classmethod(_hidden_region))
+    setattr(MatmulOp, "parse", classmethod(_parse))
     MatmulOp.print = _print
-    MatmulOp.default_indexing_maps = classmethod(_default_maps)
-    MatmulOp.iterator_type_names = classmethod(lambda cls: ("parallel", "parallel", "reduction"))
-    MatmulOp.is_unsigned = property(is_unsigned_cast)
-    GenericOp.parse = classmethod(_parse_generic)
+    setattr(MatmulOp, "default_indexing_maps", classmethod(_default_maps))
+    setattr(MatmulOp, "iterator_type_names", classmethod(lambda cls: ("parallel", "parallel", "reduction")))
+    setattr(MatmulOp, "is_unsigned", property(is_unsigned_cast))
+    setattr(GenericOp, "parse", classmethod(_parse_generic))
     _register_named_ops()
     setattr(MatmulOp, _PATCHED, True)

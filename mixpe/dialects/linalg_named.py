@@ -29,7 +29,7 @@ our `xdsl.universe` plugin) both parse them. Every class answers `default_indexi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith
@@ -37,11 +37,12 @@ from xdsl.dialects.builtin import (
     AffineMapAttr,
     AnyFloat,
     ArrayAttr,
+    ContainerType,
     IntegerType,
     ShapedType,
     TensorType,
 )
-from xdsl.dialects.linalg.abstract_ops import NamedOperation
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation, NamedOperation
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.dialects.linalg.ops import MatmulOp, YieldOp
 from xdsl.dialects.utils import EnumAttribute
@@ -133,8 +134,16 @@ def convert_scalar(value: SSAValue, to: Attribute, unsigned: bool = False) -> SS
     return (arith.FPToUIOp if unsigned else arith.FPToSIOp)(value, to).result
 
 
+def element_type(t: Attribute) -> Attribute:
+    """The element type of a shaped type; any other type is its own element type."""
+    if not isinstance(t, ShapedType):
+        return t
+    assert isinstance(t, ContainerType)  # tensor, vector and memref types all are
+    return t.get_element_type()
+
+
 def _element_types(values: Sequence[SSAValue]) -> list[Attribute]:
-    return [v.type.get_element_type() if isinstance(v.type, ShapedType) else v.type for v in values]
+    return [element_type(v.type) for v in values]
 
 
 def _body_type_error(inputs: Sequence[SSAValue], outputs: Sequence[SSAValue]) -> str | None:
@@ -251,7 +260,10 @@ def parse_contraction(
     return ins, outs, res_types, props, attrs, unsigned
 
 
-def build_parsed_contraction(cls, parser: Parser, *, takes_maps: bool, takes_cast: bool) -> Operation:
+_NamedT = TypeVar("_NamedT", bound=NamedOperation)
+
+
+def build_parsed_contraction(cls: type[_NamedT], parser: Parser, *, takes_maps: bool, takes_cast: bool) -> _NamedT:
     """`cls` from its custom form, with upstream's hidden body (casts included)."""
     ins, outs, res_types, props, attrs, unsigned = parse_contraction(cls, parser, takes_maps=takes_maps,
                                                                      takes_cast=takes_cast)
@@ -376,15 +388,18 @@ class ContractionOp(NamedOperation):
         n = len(self.ITERATORS)
         for i, m in enumerate(maps):
             if m.num_dims != n:
-                raise VerifyException(f"expected indexing_map #{i} to have {n} dim(s), like the {n} loops of {self.name}")
+                raise VerifyException(
+                    f"expected indexing_map #{i} to have {n} dim(s), like the {n} loops of {self.name}"
+                )
             dims = [r.position for r in m.results if isinstance(r, AffineDimExpr)]
             if len(dims) != len(m.results) or len(set(dims)) != len(dims):
                 raise VerifyException(f"indexing_map #{i} ({m}) must be a projected permutation of the loops")
         if maps[2] != self.DEFAULT_MAPS[2]:
             raise VerifyException(f"the output indexing_map must be {self.DEFAULT_MAPS[2]}, got {maps[2]}")
         for i in (0, 1):
-            allowed = {r.position for r in self.DEFAULT_MAPS[i].results}
-            dims = {r.position for r in maps[i].results}
+            # projections (DEFAULT_MAPS by construction, maps[i] as checked above)
+            allowed = {r.position for r in self.DEFAULT_MAPS[i].results if isinstance(r, AffineDimExpr)}
+            dims = {r.position for r in maps[i].results if isinstance(r, AffineDimExpr)}
             if not dims <= allowed:
                 raise VerifyException(
                     f"indexing_map #{i} ({maps[i]}) uses loop(s) {sorted(dims - allowed)} the "
@@ -482,7 +497,9 @@ class _LegacyTransposeOp(_FixedMapsOp):
             op = MatmulOp(ins, outs, res_types, attrs)
             op.properties["indexing_maps"] = _maps_attr(cls.DEFAULT_MAPS)
             return op
-        return cls.CANONICAL(ins, outs, res_types, attrs, indexing_maps=cls.DEFAULT_MAPS)
+        canonical = cls.CANONICAL
+        assert issubclass(canonical, ContractionOp)  # every CANONICAL but MatmulOp is one
+        return canonical(ins, outs, res_types, attrs, indexing_maps=cls.DEFAULT_MAPS)
 
 
 @irdl_op_definition
@@ -539,6 +556,6 @@ NAMED_OPS: tuple[type[ContractionOp], ...] = (
 """Every op class this module defines, in registration order."""
 
 
-def indexing_maps_of(op: Operation) -> tuple[AffineMap, ...]:
+def indexing_maps_of(op: LinalgStructuredOperation) -> tuple[AffineMap, ...]:
     """The indexing maps of any linalg structured op (named contractions included)."""
-    return tuple(m.data for m in op.get_indexing_maps().data)  # type: ignore[attr-defined]
+    return tuple(m.data for m in op.get_indexing_maps().data)

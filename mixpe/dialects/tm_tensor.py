@@ -16,8 +16,12 @@ that is the form mixpe executes (`comparator` below names it, or says why not).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerAttr, IntegerType, TensorType, i1, i64
-from xdsl.ir import Attribute, Dialect, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -35,7 +39,9 @@ from xdsl.utils.exceptions import VerifyException
 
 # non-strict predicates: (cmpf, cmpi) name -> descending?
 _NON_STRICT = {"oge": True, "uge": True, "sge": True, "ole": False, "ule": False, "sle": False}
-_CMPF = ["false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true"]
+_CMPF = [
+    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
+]
 _CMPI = ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"]
 
 
@@ -48,7 +54,7 @@ class SortOp(IRDLOperation):
     results_ = var_result_def(TensorType)
     region = region_def("single_block")
 
-    def __init__(self, dimension: int, outs: list[SSAValue], region: Region):
+    def __init__(self, dimension: int, outs: Sequence[SSAValue], region: Region):
         super().__init__(operands=[outs], result_types=[[v.type for v in outs]],
                          properties={"dimension": IntegerAttr(dimension, i64)}, regions=[region])
 
@@ -61,7 +67,7 @@ class SortOp(IRDLOperation):
         parser.parse_punctuation(")")
         parser.parse_keyword("outs")
 
-        def operands_and_types() -> tuple[list[UnresolvedOperand], list[Attribute]]:
+        def operands_and_types() -> tuple[list[UnresolvedOperand], list[TypeAttribute]]:
             ops = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_unresolved_operand)
             parser.parse_punctuation(":")
             types = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_type)
@@ -90,14 +96,17 @@ class SortOp(IRDLOperation):
         printer.print_list([r.type for r in self.results], printer.print_attribute)
 
     def verify_(self) -> None:
-        types = [v.type for v in self.outs]
+        # var_operand_def(TensorType) has checked these before verify_ runs
+        types = [cast(TensorType[Attribute], v.type) for v in self.outs]
         if not types:
             raise VerifyException("tm_tensor.sort needs at least one operand")
         shape = types[0].get_shape()
         if any(t.get_shape() != shape for t in types):
             raise VerifyException("tm_tensor.sort operands must all have one shape")
         if not 0 <= self.dimension.value.data < len(shape):
-            raise VerifyException(f"dimension {self.dimension.value.data} is not a dimension of rank-{len(shape)} operands")
+            raise VerifyException(
+                f"dimension {self.dimension.value.data} is not a dimension of rank-{len(shape)} operands"
+            )
         if [r.type for r in self.results] != types:
             raise VerifyException("tm_tensor.sort results must have the operands' types")
         want = [e for t in types for e in (t.get_element_type(),) * 2]
@@ -108,9 +117,10 @@ class SortOp(IRDLOperation):
         """(operand index of the key, descending) for a non-strict compare of one operand's
         lhs and rhs, or the reason mixpe cannot execute the comparator."""
         ops = [o for o in self.region.block.ops]
-        if len(ops) != 2 or ops[0].name not in ("arith.cmpf", "arith.cmpi"):
+        if len(ops) != 2 or not isinstance(ops[0], arith.CmpfOp | arith.CmpiOp):
             return "only a single arith.cmpf/cmpi comparator can be executed"
-        cmp, args = ops[0], list(self.region.block.args)
+        cmp = ops[0]
+        args: list[SSAValue] = list(self.region.block.args)
         table = _CMPF if cmp.name == "arith.cmpf" else _CMPI
         pred = table[cmp.predicate.value.data]
         lhs, rhs = cmp.operands

@@ -1,7 +1,6 @@
-"""Atomic file output for evaluation reports: every file is written to a temp file next to
-its destination and renamed over it, so an interrupted run never leaves a half-written report
-next to a complete one.  (The same contract as the command-line tools' outputs in
-``mixpe.tools._cli``; eval keeps its own copy so it does not depend on the tools layer.)"""
+"""File output for evaluation reports and the tools: written under mixpe's one output policy
+(`mixpe.outputs`: regular files atomically, so an interrupted run never leaves a half-written
+report next to a complete one; devices and FIFOs in place), JSON strict, CSV and Markdown."""
 
 from __future__ import annotations
 
@@ -9,29 +8,15 @@ import csv
 import dataclasses
 import io
 import json
-import os
-import tempfile
+import math
+
+from mixpe.outputs import write_output
 
 
 def write_atomic(path: str, write) -> None:
-    """Call write(fileobj) on a temp file next to `path`, then rename it over `path`."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mixpe-sim-", suffix=".tmp", dir=d)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual new-file mode
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Call write(binary file) for `path` under mixpe's output policy (`mixpe.outputs`):
+    regular files atomically, devices/FIFOs/`-` in place, symlinks followed."""
+    write_output(path, write)
 
 
 def write_text(path: str, data: bytes | str) -> None:
@@ -39,8 +24,21 @@ def write_text(path: str, data: bytes | str) -> None:
     write_atomic(path, lambda f: f.write(data))
 
 
+def strict(obj):
+    """`obj` with non-finite floats as null: JSON has no Infinity or NaN (RFC 8259), and strict
+    readers (jq, browsers, Go, Rust) reject Python's extension."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [strict(v) for v in obj]
+    return obj
+
+
 def write_json(path: str, obj) -> None:
-    text = json.dumps(obj, indent=1, default=json_default) + "\n"
+    plain = json.loads(json.dumps(obj, default=json_default))  # numpy, dataclasses -> JSON values
+    text = json.dumps(strict(plain), indent=1, allow_nan=False) + "\n"
     write_atomic(path, lambda f: f.write(text.encode()))
 
 
@@ -51,7 +49,7 @@ def json_default(o):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
-    if dataclasses.is_dataclass(o):
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
         return dataclasses.asdict(o)
     return str(o)
 

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 MODELS_TOML = Path(__file__).parent / "models.toml"
 
@@ -107,7 +107,7 @@ def _model(key: str, table: dict, path) -> Model:
         sources[field] = node["source"]
         return value
 
-    values = {f: figure(f, int) for f in _INTS}
+    values: dict[str, Any] = {f: figure(f, int) for f in _INTS}  # each checked against its type
     values.update({f: figure(f, bool) for f in _BOOLS})
     values.update({f: figure(f, int, required=False) for f in _OPTIONAL_INTS})
     values["params_published"] = figure("params_published", float)

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mixpe.hw import load_hardware
+from mixpe.simulator.cost import estimate_gemm, estimate_paper_conv
+
 PAPER_SOURCE = "github.com/yuzhang712/mixpe_simulator @7e0d42c"
 PAPER_BATCH = 64  # run_mix.py: batch_size = 64 rows for every FC (and 64 images for the conv)
 
@@ -166,9 +169,6 @@ def reproduce(models=None, designs=None) -> dict[str, dict[str, dict[str, float]
     """Our paper-mode numbers: model -> design -> {time, energy, static, dram, buffer, core,
     cycles, energy_pj}, each normalised to FP16 like run_mix.py (cycles and energy summed
     over all layers of a model first)."""
-    from mixpe.hw import load_hardware
-    from mixpe.simulator.cost import estimate_gemm, estimate_paper_conv
-
     models = list(models or PAPER_MODELS)
     designs = list(designs or PAPER_DESIGNS)
     need = designs if PAPER_BASELINE in designs else designs + [PAPER_BASELINE]

@@ -15,6 +15,7 @@ import functools
 from mixpe.eval import paper as P
 from mixpe.eval.models import Model
 from mixpe.eval.workload import LayerSpec, Precision, Preset, Workload
+from mixpe.hw import load_hardware
 
 BASELINE = P.PAPER_DESIGNS[P.PAPER_BASELINE]
 _COLUMN = {preset: column for column, preset in P.PAPER_DESIGNS.items()}
@@ -22,8 +23,6 @@ _COLUMN = {preset: column for column, preset in P.PAPER_DESIGNS.items()}
 
 @functools.lru_cache(maxsize=None)
 def _group(design: str) -> int:
-    from mixpe.hw import load_hardware
-
     return load_hardware(design).defaults.group_size
 
 

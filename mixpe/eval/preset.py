@@ -34,6 +34,7 @@ def transformer_layers(model: Model, wl: Workload, attention: bool, design: str 
     if wl.phase == "decode":
         seqs, q_rows, ctx = wl.tokens, 1, wl.context
     elif model.encoder:
+        assert model.seq_tokens, "load_models: an encoder model has seq_tokens"
         seqs, q_rows, ctx = -(-wl.tokens // model.seq_tokens), model.seq_tokens, model.seq_tokens
     else:
         seqs, q_rows, ctx = 1, wl.tokens, wl.tokens

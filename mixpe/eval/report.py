@@ -8,10 +8,14 @@ half-written report next to a complete one.
 from __future__ import annotations
 
 import os
+from typing import Mapping, Sequence
 
 from mixpe.eval.files import csv_bytes, md_table, write_json, write_text
 from mixpe.eval.metrics import geomean, index_totals, ratio_table  # noqa: F401 (re-exported)
 from mixpe.eval.runner import Evaluation
+
+# the published results of a preset: model -> design -> (time, energy), as Preset.reference
+PublishedTable = Mapping[str, Mapping[str, tuple[float, float]]]
 
 GEOMEAN_NOTE = ("Geomeans are geometric means over models, exp(mean(ln x)). The MixPE authors' "
                 "'Geomean' column is an arithmetic mean (docs/design.md §4), so do not compare it digit for digit.")
@@ -77,8 +81,8 @@ def _geomean_md(ev: Evaluation, workload: str, baselines: list[str], metric: str
 
 
 def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[str, str],
-               reference: dict | None = None, reference_baseline: str | None = None,
-               extra: list[str] = ()) -> str:
+               reference: PublishedTable | None = None, reference_baseline: str | None = None,
+               extra: Sequence[str] = ()) -> str:
     wl_desc = ", ".join(f"`{w.name}`" + (f" (KV context {w.context})" if w.phase == "decode" else "")
                         for w in ev.workloads)
     lines = [
@@ -133,7 +137,7 @@ def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[s
     return "\n".join(lines) + "\n"
 
 
-def _reference_md(ev: Evaluation, reference: dict, base: str) -> list[str]:
+def _reference_md(ev: Evaluation, reference: PublishedTable, base: str) -> list[str]:
     """Ours next to the published table, both normalised to the same baseline."""
     idx = index_totals(ev)
     wl = ev.workloads[0].name
@@ -151,11 +155,11 @@ def _reference_md(ev: Evaluation, reference: dict, base: str) -> list[str]:
 
 
 def write_report(ev: Evaluation, out: str, baselines: list[str], command: str, *, plots: bool = True,
-                 reference: dict | None = None, reference_baseline: str | None = None) -> dict[str, str]:
+                 reference: PublishedTable | None = None, reference_baseline: str | None = None) -> dict[str, str]:
     paths = write_tables(ev, out, baselines, command)
     made = {}
     if plots:
-        from mixpe.eval import plots as P
+        from mixpe.eval import plots as P  # matplotlib (~0.4 s): only when plots are made
 
         made = P.write_plots(ev, out, baselines)
         paths.update(made)

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 
 from mixpe.eval.models import Model
 from mixpe.eval.workload import LayerSpec, Precision, Preset, Workload
+from mixpe.frontend.linalg_emit import LinearSpec, MatmulSpec, emit, emit_matmul
+from mixpe.hw import load_hardware
+from mixpe.simulator.execute import run_program
 
 _ARRAY_OPS = ("group_psum", "bitplane_psum", "shift_psum", "mpgemm")
 EXECUTORS = ("process", "ray", "dask")
@@ -73,8 +76,6 @@ class Task:
         return (self.design.hw, self.design.toml, self.precision, self.m, self.k, self.n, self.mode)
 
     def mlir(self) -> str:
-        from mixpe.frontend.linalg_emit import LinearSpec, MatmulSpec, emit, emit_matmul
-
         p = self.precision
         if not p.group:
             return emit_matmul(MatmulSpec(self.m, self.k, self.n, p.act))
@@ -101,15 +102,12 @@ def _hw_ref(hw: str, toml: str | None) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _load(ref: str):
-    from mixpe.hw import load_hardware
-
     return load_hardware(ref)
 
 
 def simulate(task: Task) -> dict:
     """Worker: emit, compile for the design's hardware, simulate cost-only, summarise."""
-    from mixpe import driver
-    from mixpe.simulator.execute import run_program
+    from mixpe import driver  # xDSL (~0.3 s): only compiling needs it, not `--models list` or reports
 
     ref = _hw_ref(task.design.hw, task.design.toml)
     hw = _load(ref)
@@ -166,7 +164,7 @@ class _Ray:
     """Ray tasks; `ObjectRef.future()` gives the concurrent.futures interface."""
 
     def __init__(self, jobs: int, address: str | None):
-        import ray
+        import ray  # pyright: ignore[reportMissingImports]  # optional executor, not a dependency
 
         self.ray = ray
         if not ray.is_initialized():

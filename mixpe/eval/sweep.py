@@ -18,6 +18,7 @@ from mixpe.eval.files import csv_bytes, md_table, write_json, write_text
 from mixpe.eval.metrics import geomean, index_totals
 from mixpe.eval.runner import Design, Evaluation
 from mixpe.eval.workload import Precision
+from mixpe.hw import read_table
 
 AXES = ("array", "group", "bits", "dataflow")
 QUANT_AXES = ("group", "bits")  # apply to designs with quantized weights only
@@ -62,8 +63,6 @@ def point_label(point: Point) -> str:
 
 def variant(design: Design, point: Point) -> Design:
     """`design` with the point's overrides that apply to it (none: the design itself)."""
-    from mixpe.hw import read_table
-
     applies = tuple((k, v) for k, v in point if design.precision.group or k not in QUANT_AXES)
     if not applies:
         return design
@@ -215,7 +214,7 @@ def _safe(label: str) -> str:
 
 
 def _plot(rows: list[dict], base: str, path: str) -> str:
-    from mixpe.eval.plots import grouped_bars, save, subplots
+    from mixpe.eval.plots import grouped_bars, save, subplots  # matplotlib (~0.4 s): only when plots are made
 
     sel = [r for r in rows if r["baseline"] == base]
     wls = list(dict.fromkeys(r["workload"] for r in sel))

@@ -185,7 +185,8 @@ def _finish(spec: LinearSpec | MatmulSpec, y: str, lines: list[str]) -> None:
         return
     lines += [
         f"  %y0 = tensor.empty() : {_t((m, n), spec.out)}",
-        f"  %y = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], "
+        "  %y = linalg.generic {indexing_maps = "
+        "[affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], "
         f"iterator_types = {_PAR2}}} ins({y} : {_t((m, n), 'f32')}) outs(%y0 : {_t((m, n), spec.out)}) {{",
         f"  ^bb0(%in: f32, %o: {spec.out}):",
         f"    %t = arith.truncf %in : f32 to {spec.out}",
@@ -223,7 +224,8 @@ def _torch(spec: LinearSpec) -> str:
     def binary(res: str, a: str, b: str, op: str, elem: str = d) -> None:
         lines.extend([
             f"  %{res} = linalg.generic {{indexing_maps = [{idm}, {bmap}, {idm}], iterator_types = {_PAR3}}} "
-            f"ins({a}, {b} : {_t(w3, elem)}, {_t(p3, elem)}) outs(%e3{'i' if elem == 'i32' else ''} : {_t(w3, elem)}) {{",
+            f"ins({a}, {b} : {_t(w3, elem)}, {_t(p3, elem)}) "
+            f"outs(%e3{'i' if elem == 'i32' else ''} : {_t(w3, elem)}) {{",
             f"  ^bb0(%a: {elem}, %b: {elem}, %o: {elem}):",
             f"    %r = {op} %a, %b : {elem}",
             f"    linalg.yield %r : {elem}",

@@ -31,6 +31,7 @@ def energy_table(hw: Hardware) -> Mapping[str, EnergyRow]:
     if pe.op_energy_pj is not None:
         rows[pe_op_kind(hw)] = EnergyRow(pe.op_energy_pj, src["pe.op_energy_pj"])
     else:
+        assert pe.dynamic_uw is not None, "load_hardware: a PE has op_energy_pj or dynamic_uw"
         rows["pe_active_cycle"] = EnergyRow(
             pe.dynamic_uw / hw.clock_mhz, f"pe.dynamic_uw / clock.mhz; {src['pe.dynamic_uw']}")
     rows["pe_leak_cycle"] = EnergyRow(
@@ -125,6 +126,18 @@ class ActionCounts:
             background_cycles=self.background_cycles + other.background_cycles,
         )
 
+    def scaled(self, n: int) -> ActionCounts:
+        """The counts of `n` repetitions (O(1) in n: batched GEMMs are multiplied, not replicated)."""
+        def times(a: Mapping[str, int]) -> dict[str, int]:
+            return {k: v * n for k, v in a.items()}
+
+        return ActionCounts(
+            pe_ops=times(self.pe_ops), sram_read_bits=times(self.sram_read_bits),
+            sram_write_bits=times(self.sram_write_bits), dram_read_bits=self.dram_read_bits * n,
+            dram_write_bits=self.dram_write_bits * n, vector_ops=times(self.vector_ops),
+            pe_leak_cycles=self.pe_leak_cycles * n, background_cycles=self.background_cycles * n,
+        )
+
     def to_dict(self) -> dict:
         return {
             "pe_ops": dict(self.pe_ops),
@@ -164,6 +177,9 @@ class Energy:
             cat = next((c for c, pre in _CATEGORY_PREFIXES if action.startswith(pre)), "pe")
             out[cat] += pj
         return out
+
+    def scaled(self, n: int) -> Energy:
+        return Energy({k: v * n for k, v in self.by_action.items()})
 
     def __add__(self, other: Energy) -> Energy:
         keys = {**self.by_action, **other.by_action}

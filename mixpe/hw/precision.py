@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mixpe.reference.dtypes import bit_width, is_float
+
 from .dataflow import ceil_div
 from .hardware import Hardware
 
@@ -39,6 +41,7 @@ def resolve_precision(hw: Hardware, weight_bits: int | None, act_bits: int | Non
     pe = hw.pe
     if pe.type == "bitfusion":
         pmax, pmin = pe.pack_pmax, pe.pack_pmin
+        assert pmax is not None and pmin is not None, "load_hardware: a bitfusion PE has pack_pmax/pack_pmin"
         passes = ceil_div(wb, pmax) * ceil_div(ab, pmax)
         return Prec(wb, ab, passes, packing_factor(min(wb, pmax), pmax, pmin),
                     packing_factor(min(ab, pmax), pmax, pmin))
@@ -55,8 +58,6 @@ def resolve_precision(hw: Hardware, weight_bits: int | None, act_bits: int | Non
 def pe_act_bits(hw: Hardware, dtype: str) -> int:
     """Activation bits a PE sees: float activations run in the PE's float format (f32 on an
     A16 PE is costed as f16, and reports say so); integers keep their width."""
-    from mixpe.reference.dtypes import bit_width, is_float
-
     bits = bit_width(dtype)
     return min(bits, hw.pe.act_bits) if is_float(dtype) and hw.pe.act_format == "fp" else bits
 

@@ -14,7 +14,21 @@ from xdsl.dialects.builtin import (
 )
 
 from mixpe.reference import ir_constants
-from mixpe.interp.core import _EVALUATORS, _Impl, _arg, _compute, _convert, _elem, _fail, _op, _res, _round, _signed, _unsigned, _wrap
+from mixpe.interp.core import (
+    _EVALUATORS,
+    _Impl,
+    _arg,
+    _compute,
+    _convert,
+    _elem,
+    _fail,
+    _op,
+    _res,
+    _round,
+    _signed,
+    _unsigned,
+    _wrap,
+)
 from mixpe.reference.elementwise import UndefinedBehaviour, check_divisor, check_shift, check_signed_div
 
 
@@ -42,7 +56,7 @@ def _erf(a):
     except ImportError:  # pragma: no cover - scipy is present in the dev environment
         import math
 
-        return np.frompyfunc(math.erf, 1, 1)(a).astype(np.float64)
+        return np.asarray(np.frompyfunc(math.erf, 1, 1)(a), dtype=np.float64)
     return erf(a)
 
 
@@ -287,6 +301,11 @@ def _bitcast(interp, op, vals):
 
 @_op("arith.constant")
 def _constant(interp, op, vals):
+    return _constant_values(op)
+
+
+def _constant_values(op) -> list[np.ndarray]:
+    """The value of an `arith.constant`, as the one-element result list (no interpreter needed)."""
     v, t = op.value, op.results[0].type
     if isinstance(v, DenseIntOrFPElementsAttr | DenseResourceAttr):
         try:

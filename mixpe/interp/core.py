@@ -12,7 +12,9 @@ import ml_dtypes
 import numpy as np
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    AnyFloat,
     BFloat16Type,
+    ContainerType,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -25,7 +27,7 @@ from xdsl.ir import Attribute, Operation
 
 from mixpe.reference import dtypes
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only for annotations: structured imports this module (a cycle at run time)
     from mixpe.interp.structured import _Interp
 
 
@@ -78,8 +80,10 @@ _FLOATS: dict[type, np.dtype] = {
 @lru_cache(maxsize=None)
 def _elem(t: Attribute) -> _Elem:
     if isinstance(t, ShapedType):
+        assert isinstance(t, ContainerType)  # tensor, vector and memref types all are
         t = t.get_element_type()
     if type(t) in _FLOATS:
+        assert isinstance(t, AnyFloat)
         dt = _FLOATS[type(t)]
         return _Elem("f", t.bitwidth, False, dt, dt)
     if isinstance(t, IndexType):
@@ -231,7 +235,8 @@ def _import(x, t: Attribute, op: Operation, what: str) -> np.ndarray:
     if e.kind == "f":
         a = a if a.dtype == e.dtype else dtypes.coerce(a, dtypes.type_name(e.dtype), what)
     else:
-        if a.dtype in (np.dtype(ml_dtypes.int4), np.dtype(ml_dtypes.uint4), np.dtype(ml_dtypes.int2), np.dtype(ml_dtypes.uint2)):
+        narrow_ints = (ml_dtypes.int4, ml_dtypes.uint4, ml_dtypes.int2, ml_dtypes.uint2)
+        if a.dtype in tuple(np.dtype(d) for d in narrow_ints):
             a = a.astype(np.int16)
         if a.dtype.kind not in "iub":
             raise EvaluationError(op.name, _where(op), f"{what}: expected integers for {t}, got {a.dtype}")

@@ -30,7 +30,7 @@ from xdsl.ir import Operation
 
 # the dialect modules register their ops' evaluators when imported
 from mixpe.interp import func as _func, linalg as _linalg, tensor as _tensor  # noqa: F401
-from mixpe.interp.arith import _constant
+from mixpe.interp.arith import _constant_values
 from mixpe.interp.core import EvaluationError, _export, _import, register_op_evaluator
 from mixpe.interp.structured import _Interp
 
@@ -55,7 +55,9 @@ def evaluate(
     funcs = interp.funcs
     if entry is None:
         public = [
-            f for f in funcs.values() if f.body.blocks and (f.sym_visibility is None or f.sym_visibility.data == "public")
+            f
+            for f in funcs.values()
+            if f.body.blocks and (f.sym_visibility is None or f.sym_visibility.data == "public")
         ]
         if len(public) != 1:
             raise ValueError(f"entry=None needs exactly one public function, found {[f.sym_name.data for f in public]}")
@@ -75,4 +77,4 @@ def evaluate(
 
 def constant_value(op: Operation) -> np.ndarray:
     """The value of an `arith.constant` (dense, splat or dense_resource) as a numpy array."""
-    return _constant(None, op, [])[0]
+    return _constant_values(op)[0]

@@ -13,7 +13,17 @@ from xdsl.ir.affine import (
 
 from mixpe.reference import kernels
 from mixpe.interp.core import _arg, _compute, _convert, _elem, _fail, _op, _round, _signed, _wrap
-from mixpe.interp.structured import _Structured, _at, _contract, _from_loops, _iterators, _loop_ranges, _map_dims, _tensors_only, _to_loops
+from mixpe.interp.structured import (
+    _at,
+    _contract,
+    _from_loops,
+    _iterators,
+    _loop_ranges,
+    _map_dims,
+    _Structured,
+    _tensors_only,
+    _to_loops,
+)
 
 
 @_op(
@@ -72,12 +82,12 @@ def _named_contraction(interp, op, vals):
     a, b, c = vals
     acc = _elem(op.operands[2].type)
     exact = lambda e: e.kind == "f" == acc.kind and e.width <= acc.width and not interp.ordered  # noqa: E731
-    l = a if exact(_arg(op, 0)) else _convert(a, _arg(op, 0), acc, unsigned)
-    r = b if exact(_arg(op, 1)) else _convert(b, _arg(op, 1), acc, unsigned)
+    lhs = a if exact(_arg(op, 0)) else _convert(a, _arg(op, 0), acc, unsigned)
+    rhs = b if exact(_arg(op, 1)) else _convert(b, _arg(op, 1), acc, unsigned)
     n = maps[0].num_dims
     specs = [_map_dims(m, op) for m in maps]
     ranges = _loop_ranges(specs, [a, b, c], n, op)
-    lv, rv, cv = (_to_loops(v, sp, n) for v, sp in zip((l, r, c), specs))
+    lv, rv, cv = (_to_loops(v, sp, n) for v, sp in zip((lhs, rhs, c), specs))
     red = [d for d in range(n) if not any(x == d for x in specs[2])]
     if acc.kind == "f" and interp.ordered:
         y = cv.copy()
@@ -87,7 +97,9 @@ def _named_contraction(interp, op, vals):
             y = _round(_compute(y) + _compute(prodv), acc)
     else:
         integer = acc.kind != "f"
-        total = _contract(_signed(lv, acc) if integer else lv, _signed(rv, acc) if integer else rv, red, ranges, integer)
+        lhs_v = _signed(lv, acc) if integer else lv
+        rhs_v = _signed(rv, acc) if integer else rv
+        total = _contract(lhs_v, rhs_v, red, ranges, integer)
         y = _wrap(_signed(cv, acc) + total, acc) if integer else _round(_compute(cv, wide=True) + total, acc)
     return [_from_loops(y, specs[2], ranges, c, op)]
 

@@ -16,7 +16,12 @@ from mixpe.dialects.mixpe import Signedness
 from mixpe.reference import kernels
 from mixpe.interp.evaluate import register_op_evaluator
 
-_UNSIGNED = {np.dtype(np.int8): np.uint8, np.dtype(np.int16): np.uint16, np.dtype(np.int32): np.uint32, np.dtype(np.int64): np.uint64}
+_UNSIGNED = {
+    np.dtype(np.int8): np.uint8,
+    np.dtype(np.int16): np.uint16,
+    np.dtype(np.int32): np.uint32,
+    np.dtype(np.int64): np.uint64,
+}
 
 
 def _type_name(t: Attribute) -> str:

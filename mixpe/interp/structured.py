@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from math import prod
 
 import numpy as np
+from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    ContainerType,
     ModuleOp,
     ShapedType,
 )
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
@@ -24,7 +27,17 @@ from xdsl.ir.affine import (
     AffineMap,
 )
 
-from mixpe.interp.core import EvaluationError, _EVALUATORS, _compute, _convert, _elem, _fail, _round, _signed, _wrap
+from mixpe.interp.core import (
+    _EVALUATORS,
+    EvaluationError,
+    _compute,
+    _convert,
+    _elem,
+    _fail,
+    _round,
+    _signed,
+    _wrap,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +168,7 @@ def _loop_ranges(specs: list[list], vals: list[np.ndarray], n: int, op) -> list[
                     raise _fail(op, f"loop d{d} has sizes {ranges[d]} and {size}")
     if None in ranges:
         raise _fail(op, "a loop dimension is not bound by any operand")
-    return ranges  # type: ignore[return-value]
+    return [r for r in ranges if r is not None]  # all bound, as just checked
 
 
 @dataclass
@@ -206,6 +219,7 @@ def _match_reduction(s: _Structured, ordered_floats: bool) -> list[_Plan] | None
             tainted.update(o.results)
     plans: list[_Plan] = []
     special: set[Operation] = set()
+    assert block.last_op is not None  # a linalg body ends in its linalg.yield
     for i, y in enumerate(block.last_op.operands):
         c = y.owner
         if not isinstance(c, Operation) or c.name not in _COMBINERS or c.parent_block() is not block:
@@ -239,39 +253,39 @@ def _match_reduction(s: _Structured, ordered_floats: bool) -> list[_Plan] | None
     return plans
 
 
-def _contract(l: np.ndarray, r: np.ndarray, red: list[int], ranges, integer: bool) -> np.ndarray:
-    """sum over `red` of l*r, both over the loop dims (size-1 = not indexed), via BLAS matmul.
+def _contract(lhs: np.ndarray, rhs: np.ndarray, red: list[int], ranges, integer: bool) -> np.ndarray:
+    """sum over `red` of lhs*rhs, both over the loop dims (size-1 = not indexed), via BLAS matmul.
 
     Floats go through float64 (products of f32 values are exact there). Integers use float64
     BLAS when every partial sum is below 2**53, else int64 matmul (exact modulo 2**64)."""
-    n = l.ndim
+    n = lhs.ndim
     # a reduction dim only one side indexes can be summed on that side first
-    l_only = tuple(d for d in red if l.shape[d] > 1 and r.shape[d] == 1)
-    r_only = tuple(d for d in red if r.shape[d] > 1 and l.shape[d] == 1)
+    l_only = tuple(d for d in red if lhs.shape[d] > 1 and rhs.shape[d] == 1)
+    r_only = tuple(d for d in red if rhs.shape[d] > 1 and lhs.shape[d] == 1)
     acc = np.int64 if integer else np.float64
-    l = l.sum(axis=l_only, keepdims=True, dtype=acc) if l_only else l.astype(acc)
-    r = r.sum(axis=r_only, keepdims=True, dtype=acc) if r_only else r.astype(acc)
-    shared = [d for d in range(n) if l.shape[d] > 1 and r.shape[d] > 1]
+    lhs = lhs.sum(axis=l_only, keepdims=True, dtype=acc) if l_only else lhs.astype(acc)
+    rhs = rhs.sum(axis=r_only, keepdims=True, dtype=acc) if r_only else rhs.astype(acc)
+    shared = [d for d in range(n) if lhs.shape[d] > 1 and rhs.shape[d] > 1]
     batch = [d for d in shared if d not in red]
     contr = [d for d in shared if d in red]
-    lo = [d for d in range(n) if l.shape[d] > 1 and d not in shared]
-    ro = [d for d in range(n) if r.shape[d] > 1 and d not in shared]
+    lo = [d for d in range(n) if lhs.shape[d] > 1 and d not in shared]
+    ro = [d for d in range(n) if rhs.shape[d] > 1 and d not in shared]
     rest_l = [d for d in range(n) if d not in batch + lo + contr]
     rest_r = [d for d in range(n) if d not in batch + contr + ro]
     size = lambda a, ds: prod(a.shape[d] for d in ds)  # noqa: E731
-    lm = l.transpose(batch + lo + contr + rest_l).reshape(size(l, batch), size(l, lo), size(l, contr))
-    rm = r.transpose(batch + contr + ro + rest_r).reshape(size(r, batch), size(r, contr), size(r, ro))
+    lm = lhs.transpose(batch + lo + contr + rest_l).reshape(size(lhs, batch), size(lhs, lo), size(lhs, contr))
+    rm = rhs.transpose(batch + contr + ro + rest_r).reshape(size(rhs, batch), size(rhs, contr), size(rhs, ro))
     if integer and lm.size and rm.size:
-        bound = float(np.abs(lm).max()) * float(np.abs(rm).max()) * max(size(l, contr), 1)
+        bound = float(np.abs(lm).max()) * float(np.abs(rm).max()) * max(size(lhs, contr), 1)
         if bound < 2.0**53:
             out = np.rint(np.matmul(lm.astype(np.float64), rm.astype(np.float64))).astype(np.int64)
         else:
             out = np.matmul(lm, rm)
     else:
         out = np.matmul(lm, rm)
-    out = out.reshape([l.shape[d] for d in batch + lo] + [r.shape[d] for d in ro])
+    out = out.reshape([lhs.shape[d] for d in batch + lo] + [rhs.shape[d] for d in ro])
     # a reduction dim neither side indexes repeats every product
-    repeat = prod(ranges[d] for d in red if l.shape[d] == 1 and r.shape[d] == 1)
+    repeat = prod(ranges[d] for d in red if lhs.shape[d] == 1 and rhs.shape[d] == 1)
     out = out * repeat if repeat != 1 else out
     order = batch + lo + ro
     out = out.transpose(np.argsort(order)) if order else out
@@ -284,7 +298,7 @@ class _Interp:
             raise ValueError(f"reductions must be 'fast' or 'ordered', not {reductions!r}")
         self.ordered = reductions == "ordered"
         self.funcs = {
-            f.sym_name.data: f for f in module.ops if f.name == "func.func"
+            f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)
         }
         self.env: dict[SSAValue, np.ndarray] = {}
         self.index: list[list[np.ndarray]] = []  # linalg.index values, innermost body last
@@ -304,7 +318,8 @@ class _Interp:
             if op is block.last_op and op.name in ("func.return", "linalg.yield"):
                 return vals
             self.apply(op, vals)
-        raise EvaluationError(block.parent_op().name if block.parent_op() else "<block>", "", "block has no terminator")
+        parent = block.parent_op()
+        raise EvaluationError(parent.name if parent else "<block>", "", "block has no terminator")
 
     def apply(self, op: Operation, vals: list[np.ndarray]) -> None:
         impl = _EVALUATORS.get(op.name)
@@ -317,12 +332,12 @@ class _Interp:
                 raise _fail(op, f"internal: produced {v.dtype} for {r.type}")
             self.env[r] = v
 
-    def call(self, func: Operation, args: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if not func.body.blocks:
-            raise _fail(func, "cannot call a declaration")
+    def call(self, fn: func.FuncOp, args: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not fn.body.blocks:
+            raise _fail(fn, "cannot call a declaration")
         caller, self.env = self.env, {}  # a fresh frame: recursion must not clobber values
         try:
-            return self.run_block(func.body.block, args)
+            return self.run_block(fn.body.block, args)
         finally:
             self.env = caller
 
@@ -349,6 +364,7 @@ class _Interp:
                 ys = self._ordered_reduce(s, views, ranges, red)
         out_specs = specs[len(s.ins) :]
         results = []
+        assert s.block.last_op is not None  # a linalg body ends in its linalg.yield
         yields = s.block.last_op.operands
         for y, yv, spec, init, res in zip(ys, yields, out_specs, s.outs, op.results):
             if yv.type != _elem_type(res.type):  # linalg.fill converts its value (cast_signed)
@@ -402,10 +418,10 @@ class _Interp:
                     ys.extend(_EVALUATORS[p.combiner.name](self, p.combiner, _ordered_operands(p, acc, part)))
                     continue
                 if p.mul is not None:
-                    l, r = (self.env[v] for v in p.mul.operands)
-                    l = _signed(l, e) if integer else l
-                    r = _signed(r, e) if integer else r
-                    total = _contract(l, r, red, ranges, integer)
+                    lhs, rhs = (self.env[v] for v in p.mul.operands)
+                    lhs = _signed(lhs, e) if integer else lhs
+                    rhs = _signed(rhs, e) if integer else rhs
+                    total = _contract(lhs, rhs, red, ranges, integer)
                     total = np.broadcast_to(total, _bshape(total, ranges, red, keep_red=False))
                 else:
                     term = self.env[p.term]
@@ -434,7 +450,9 @@ class _Interp:
 
 def _at(v: np.ndarray, fixed: dict[int, int]) -> np.ndarray:
     """A loop-space view at one reduction point (dims in `fixed`), keeping every axis."""
-    return v[tuple(slice(fixed[d], fixed[d] + 1) if d in fixed and v.shape[d] > 1 else slice(None) for d in range(v.ndim))]
+    return v[
+        tuple(slice(fixed[d], fixed[d] + 1) if d in fixed and v.shape[d] > 1 else slice(None) for d in range(v.ndim))
+    ]
 
 
 def _bshape(a: np.ndarray, ranges, red, keep_red: bool = True) -> tuple[int, ...]:
@@ -447,10 +465,13 @@ def _ordered_operands(p: _Plan, acc, part) -> list[np.ndarray]:
 
 
 def _elem_type(t: Attribute) -> Attribute:
-    return t.get_element_type() if isinstance(t, ShapedType) else t
+    if not isinstance(t, ShapedType):
+        return t
+    assert isinstance(t, ContainerType)  # tensor, vector and memref types all are
+    return t.get_element_type()
 
 
-def _tensors_only(op: Operation) -> None:
+def _tensors_only(op: LinalgStructuredOperation) -> None:
     if len(op.results) != len(op.outputs):
         raise _fail(op, "buffer (memref) semantics are not supported, only tensors")
 

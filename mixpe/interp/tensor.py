@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from math import prod
 
 import numpy as np
+from xdsl.dialects import tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ShapedType,
 )
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Attribute
 
 from mixpe.interp.core import _elem, _fail, _op, _poison, _res
 
@@ -54,7 +56,9 @@ def _tcast(interp, op, vals):
     return [vals[0]]
 
 
-def _slice_of(op: Operation, vals: list[np.ndarray], first: int) -> tuple[tuple[slice, ...], tuple[int, ...]]:
+def _slice_of(
+    op: tensor.ExtractSliceOp | tensor.InsertSliceOp, vals: list[np.ndarray], first: int
+) -> tuple[tuple[slice, ...], tuple[int, ...]]:
     """Offsets/sizes/strides of extract_slice/insert_slice: index tuple and slice sizes."""
     dyn = iter(vals[first:])
     lists = [
@@ -68,6 +72,7 @@ def _slice_of(op: Operation, vals: list[np.ndarray], first: int) -> tuple[tuple[
 
 def _drop_unit_dims(a: np.ndarray, t: Attribute) -> np.ndarray:
     """Rank-reducing slices drop unit dims; the data order is unchanged, so reshape."""
+    assert isinstance(t, ShapedType)  # the result type of a tensor.extract_slice
     rank = len(t.get_shape())
     if a.ndim == rank:
         return a

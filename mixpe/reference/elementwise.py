@@ -130,6 +130,7 @@ def elementwise(name: str, args, out: str, shape, predicate: str | None = None) 
             a, b = a.astype(np.float64), b.astype(np.float64)
         else:
             a, b = widen_int(a).astype(np.int64), widen_int(b).astype(np.int64)
+        assert predicate is not None, "cmp needs a predicate"
         return np.broadcast_to(_cmp(predicate, a, b), shape).copy()
     if name == "select":
         c, a, b = args

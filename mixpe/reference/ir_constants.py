@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from math import prod
+from typing import cast
 
 import numpy as np
 from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
@@ -17,6 +18,7 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     BytesAttr,
     Builtin,
+    ContainerType,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
     IntegerType,
@@ -33,9 +35,21 @@ def _int_bytes(width: int) -> int:
     return next(b for b in (1, 2, 4, 8) if width <= 8 * b)
 
 
+def _element_type(t: ShapedType) -> Attribute:
+    assert isinstance(t, ContainerType)  # tensor, vector and memref types all are
+    return t.get_element_type()
+
+
+def _blobs() -> OpAsmDialectInterface:
+    """The builtin dialect's blob table (`dense_resource` data)."""
+    blobs = Builtin.get_interface(OpAsmDialectInterface)
+    assert blobs is not None  # the builtin dialect always has its asm interface
+    return blobs
+
+
 def _storage(t: ShapedType) -> np.dtype:
     """The dtype the elements of `t` are stored in (little-endian, like this host)."""
-    e = t.get_element_type()
+    e = _element_type(t)
     if isinstance(e, IntegerType):
         return np.dtype(f"<i{_int_bytes(e.width.data)}")
     return dtypes.to_numpy(str(e))
@@ -48,7 +62,7 @@ def resource_bytes(handle: str, nbytes: int) -> bytes:
     (`name` -> `name_0`), but the `dialect_resources` section of that same file is then stored
     under yet another new key (`name_1`). So a handle without data takes the first blob stored
     after it under the same base name, and only if its size is exactly the type's."""
-    storage = Builtin.get_interface(OpAsmDialectInterface)._blob_storage
+    storage = _blobs()._blob_storage
     blob = storage.get(handle, "")
     if not blob and handle in storage:
         base = re.sub(r"_\d+$", "", handle)
@@ -75,7 +89,7 @@ def elements(attr: DenseIntOrFPElementsAttr | DenseResourceAttr, t: ShapedType) 
     else:
         data = attr.data.data
     raw = np.frombuffer(data, dtype=np.dtype(f"<u{dt.itemsize}")).view(dt)
-    if t.get_element_type() == IntegerType(1):
+    if _element_type(t) == IntegerType(1):
         raw = raw != 0
     if raw.size == 1 and prod(shape) != 1:
         return np.full(shape, raw[0], dtype=raw.dtype)  # splat
@@ -89,6 +103,7 @@ def constant_of(value: SSAValue) -> tuple[arith.ConstantOp, np.ndarray] | None:
     op = value.owner
     if not isinstance(op, arith.ConstantOp) or not isinstance(op.value, DenseIntOrFPElementsAttr | DenseResourceAttr):
         return None
+    assert isinstance(value.type, ShapedType)  # a dense constant has a shaped type
     return op, elements(op.value, value.type)
 
 
@@ -101,7 +116,7 @@ def integer_values(raw: np.ndarray, width: int, signed: bool) -> np.ndarray:
     return np.where(v >= 1 << (width - 1), v - (1 << width), v) if signed else v
 
 
-def build_constant(values: np.ndarray, t: TensorType[Attribute], like: Attribute, key: str) -> arith.ConstantOp:
+def build_constant(values: np.ndarray, t: TensorType[Attribute], like: Attribute | None, key: str) -> arith.ConstantOp:
     """`values` as a constant of integer type `t`; a dense_resource blob (under a fresh
     handle from `key`) when `like` is one, so big weights stay out of the IR text."""
     e = t.get_element_type()
@@ -112,8 +127,8 @@ def build_constant(values: np.ndarray, t: TensorType[Attribute], like: Attribute
         values = np.where(values, 1 if blob else -1, 0)
     data = np.ascontiguousarray(values, dtype=dt).tobytes()
     if not blob:
-        return arith.ConstantOp(DenseIntOrFPElementsAttr(t, BytesAttr(data)))
-    blobs = Builtin.get_interface(OpAsmDialectInterface)
+        return arith.ConstantOp(DenseIntOrFPElementsAttr(cast(TensorType[IntegerType], t), BytesAttr(data)))
+    blobs = _blobs()
     handle = blobs.declare_resource(key)
     blobs.parse_resource(handle, "0x" + dt.itemsize.to_bytes(4, "little").hex() + data.hex())
     return arith.ConstantOp(DenseResourceAttr.from_params(handle, t), t)
@@ -127,7 +142,7 @@ def tensor_value(op: arith.ConstantOp) -> np.ndarray:
     if not isinstance(op.value, DenseIntOrFPElementsAttr | DenseResourceAttr) or not isinstance(t, ShapedType):
         raise ValueError(f"not a dense tensor constant: {op.value}")
     raw = elements(op.value, t)
-    e = t.get_element_type()
+    e = _element_type(t)
     if isinstance(e, IntegerType) and e.width.data != 1:
         w = e.width.data
         if f"i{w}" not in dtypes.DTYPE_NAMES:

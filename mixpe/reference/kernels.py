@@ -283,6 +283,7 @@ def _scale_args(scales, zeros, zp_mode: str, layout: str, G: int, N: int):
     if zp_mode not in ZP_MODES:
         raise ValueError(f"zp_mode must be one of {ZP_MODES}, got {zp_mode!r}")
     s = _gn(scales, layout)
+    assert s is not None, "the epilogue needs scales"
     if s.shape != (G, N):
         raise ValueError(f"scales have shape {np.shape(scales)}, expected {_shape_for(G, N, layout)}")
     s = _f64(s)
@@ -291,6 +292,7 @@ def _scale_args(scales, zeros, zp_mode: str, layout: str, G: int, N: int):
         if zeros is None:
             raise ValueError(f"zp_mode {zp_mode} needs zero points")
         z = _gn(zeros, layout)
+        assert z is not None  # zeros is not None here
         if z.shape != (G, N):
             raise ValueError(
                 f"zeros have shape {np.shape(zeros)}, expected {_shape_for(G, N, layout)}"
@@ -380,11 +382,12 @@ def dequantize(q, scales, zeros=None, *, group_size: int, zp_mode: str, layout: 
     s, z = _scale_args(scales, zeros, zp_mode, layout, G, N)
     g = K // G
     s_k = np.repeat(s, g, axis=0)
+    if zp_mode == "symmetric":
+        return w * s_k
+    assert z is not None  # _scale_args requires zero points for the other modes
     if zp_mode == "original":
         return (w - np.repeat(z, g, axis=0)) * s_k
-    if zp_mode == "rescale":
-        return w * s_k - np.repeat(z, g, axis=0)
-    return w * s_k
+    return w * s_k - np.repeat(z, g, axis=0)  # rescale
 
 
 def reference_linear(x, w) -> np.ndarray:

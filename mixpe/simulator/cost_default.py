@@ -30,9 +30,13 @@ def estimate_default(hw: Hardware, M: int, N: int, K: int, prec: Prec, g: int, *
             raise ValueError(f"loop order must be a permutation of 'mnk', got {order!r}")
     tile = check_tile(tile, M, N, K)
     plan = plan_tiles(hw, df, prec, M, N, K, g, tile, order, hw.defaults.out_bits, fits=False)
+    assert plan is not None, "plan_tiles(fits=False) always returns a plan"
     vec_ops, busy, exposed = vector_work(hw, df, prec, M, N, K, g, plan)
     acc = hw.pe.acc_bits
-    visits = max(plan.psum_visits, M * N * ceil_div(K, g)) if (g and hw.dequant.placement == "epilogue") else plan.psum_visits
+    if g and hw.dequant.placement == "epilogue":
+        visits = max(plan.psum_visits, M * N * ceil_div(K, g))
+    else:
+        visits = plan.psum_visits
     total = plan.compute + plan.fill_drain + plan.stall + exposed
     counts = ActionCounts(
         pe_ops=pe_ops(hw, prec, M, N, K, plan.compute),

@@ -103,7 +103,10 @@ def _paper_packing(hw: Hardware, ibits: int, wbits: int) -> tuple[int, int]:
     """(pf of the activations, pf of the weights); no packing on a preset without pack_pmax
     (their pmax = pmin = the PE's width)."""
     pmax, pmin = hw.pe.pack_pmax, hw.pe.pack_pmin
-    pfi, pfw = (packing_factor(ibits, pmax, pmin), packing_factor(wbits, pmax, pmin)) if pmax else (1, 1)
+    if pmax is not None and pmin is not None:  # load_hardware sets both or neither
+        pfi, pfw = packing_factor(ibits, pmax, pmin), packing_factor(wbits, pmax, pmin)
+    else:
+        pfi, pfw = 1, 1
     if pfi < 1 or pfw < 1:
         raise ValueError(f"{hw.name}: paper mode needs precisions <= pmax = {pmax}")
     return pfi, pfw

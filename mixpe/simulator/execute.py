@@ -33,7 +33,7 @@ from mixpe.reference.dtypes import (
 from mixpe.simulator.program import OPS, Instruction, Program, check_placement, load_program
 from mixpe.simulator import generic
 from mixpe.simulator import report as R
-from mixpe.hw import default_preset, pe_act_bits
+from mixpe.hw import default_preset, load_hardware, pe_act_bits
 
 VERIFY_PE_LIMIT = 1 << 20
 
@@ -84,8 +84,6 @@ def default_hardware(program: Program) -> str:
 
 
 def _load_hw(hw, program: Program):
-    from mixpe.hw import load_hardware
-
     if hw is None:
         hw = default_hardware(program)
     return load_hardware(hw) if isinstance(hw, str) else hw
@@ -115,7 +113,8 @@ def bind_inputs(program: Program, inputs) -> dict[str, np.ndarray]:
             # `iN` is MLIR's signless integer: same-width unsigned data is the same bits
             # (torch's uint8 tensors arrive in i8), so it is reinterpreted, not converted.
             a = a.view(a.dtype.str.replace("u", "i"))
-        elif dt.startswith("ui") and a.dtype.kind == "i" and a.dtype.itemsize * 8 == bit_width(dt) and bit_width(dt) >= 8:
+        elif (dt.startswith("ui") and a.dtype.kind == "i"
+              and a.dtype.itemsize * 8 == bit_width(dt) and bit_width(dt) >= 8):
             # ...and the other way: a `uiN` input is a signless `iN` argument the program reads as
             # unsigned weights (mixpe_sim backend), so same-width signed data are its bits too.
             a = a.view(a.dtype.str.replace("i", "u"))

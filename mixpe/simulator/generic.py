@@ -65,12 +65,16 @@ def _expr(e: Any, n: int, what: str) -> None:
     raise GenericError(f"{what}: malformed affine expression {e!r}")
 
 
+def _count_attr(attrs: dict, name: str, default: int | None) -> int:
+    v = attrs.get(name, default)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise GenericError(f"attr '{name}' must be a non-negative int, got {v!r}")
+    return v
+
+
 def check(attrs: dict, arg_types: list, result_dtypes: list[str]) -> list[tuple[tuple[int, ...], str]]:
     """Validates a generic instruction; returns the expected (shape, dtype) of each result."""
-    n_in, n_cap = attrs.get("inputs"), attrs.get("captures", 0)
-    for name, v in (("inputs", n_in), ("captures", n_cap)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise GenericError(f"attr '{name}' must be a non-negative int, got {v!r}")
+    n_in, n_cap = _count_attr(attrs, "inputs", None), _count_attr(attrs, "captures", 0)
     n_out = len(result_dtypes)
     inits = attrs.get("inits", [True] * n_out)
     if not isinstance(inits, list) or len(inits) != n_out or not all(isinstance(b, bool) for b in inits):
@@ -234,8 +238,9 @@ def _run_body(attrs: dict, env: dict, grids: list, caps: list, loop_shape) -> di
                                      f"{t.shape[axis]}")
             v = t[tuple(idx)] if idx else t[()]
         else:
-            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-            v = elementwise(op, [np.asarray(a) for a in args], dt, shape, b.get("predicate"))
+            operands = [np.asarray(a) for a in args]
+            shape = np.broadcast_shapes(*(a.shape for a in operands))
+            v = elementwise(op, operands, dt, shape, b.get("predicate"))
         env[f"v{j}"] = np.asarray(v).astype(to_numpy(dt), copy=False)
     return env
 
@@ -264,6 +269,7 @@ def execute(attrs: dict, args: list[np.ndarray], result_types: list) -> list[np.
         accs = [np.broadcast_to(env[y], loop_shape) for y in attrs["yield"]]
     results = []
     for acc, m, t in zip(accs, maps[n_in:], result_types):
+        assert acc is not None, "the body runs at least once (ranges are positive) and yields every result"
         dims = [e[1] for e in m if e[0] == "d"]
         # a parallel loop the result does not index writes one element many times: the last wins
         full = acc[tuple(slice(None) if d in dims or d not in par else -1 for d in range(n))] \

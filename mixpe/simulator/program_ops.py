@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import EllipsisType
+from typing import Any, Callable, NoReturn, TypeVar, cast, overload
 
 from mixpe.reference.dtypes import bit_width, is_float, is_integer
 from mixpe.simulator import generic
@@ -16,32 +17,40 @@ from mixpe.simulator.program_types import CMP_PREDICATES, ELEMENTWISE, PE_KINDS,
 # ---------------------------------------------------------------------------------------------
 # per-op checking: each checker returns the expected result types from arg types and attrs
 
+_T = TypeVar("_T")
+
 
 class _Ctx:
     def __init__(self, ins: Instruction):
         self.ins = ins
 
-    def fail(self, msg: str):
+    def fail(self, msg: str) -> NoReturn:
         raise ProgramError(f"{self.ins.where}: {msg}")
 
-    def attr(self, name: str, kind, default: Any = ..., choices=None, source: str = "attrs"):
+    def attr(self, name: str, kind: type[_T], default: _T | EllipsisType = ..., choices=None,
+             source: str = "attrs") -> _T:
         table = self.ins.attrs if source == "attrs" else self.ins.schedule
         if name not in table:
             if default is ...:
                 self.fail(f"missing {source[:-1] if source == 'attrs' else source} '{name}'")
             return default
-        v = table[name]
-        ok = isinstance(v, kind) and not (kind is int and isinstance(v, bool))
-        if kind is int and ok:
-            ok = v > 0
+        v: Any = table[name]  # a JSON value, checked against `kind` here
+        if kind is int:
+            ok = isinstance(v, int) and not isinstance(v, bool) and v > 0
+        else:
+            ok = isinstance(v, kind)
         if not ok:
             want = "a positive int" if kind is int else kind.__name__
             self.fail(f"{source} '{name}' must be {want}, got {v!r}")
         if choices is not None and v not in choices:
             self.fail(f"{source} '{name}' must be one of {list(choices)}, got {v!r}")
-        return v
+        return cast(_T, v)  # an instance of `kind`, checked above
 
-    def int_list(self, name: str, default: Any = ...):
+    @overload
+    def int_list(self, name: str, default: list[int] | EllipsisType = ...) -> list[int]: ...
+    @overload
+    def int_list(self, name: str, default: None) -> list[int] | None: ...
+    def int_list(self, name: str, default: list[int] | EllipsisType | None = ...) -> list[int] | None:
         v = self.ins.attrs.get(name, default)
         if v is ...:
             self.fail(f"missing attr '{name}'")
@@ -115,7 +124,7 @@ def _psum_type(ctx: _Ctx, x: TensorType, M: int, G: int, N: int) -> TensorType:
     return TensorType((M, G, N), _acc_for(ctx, x))
 
 
-def _check_group_psum(ctx, t):
+def _check_group_psum(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     x, q = t
     M, K, N, G = _weights(ctx, x, q)
     _weight_attrs(ctx)
@@ -123,7 +132,7 @@ def _check_group_psum(ctx, t):
     return [_psum_type(ctx, x, M, G, N)]
 
 
-def _check_act_group_sum(ctx, t):
+def _check_act_group_sum(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     M, K = _rank(ctx, x, 2, "activations")
     g = ctx.attr("group_size", int)
@@ -160,7 +169,7 @@ def _float_result(ctx: _Ctx, shape) -> TensorType:
     return TensorType(tuple(shape), "*")
 
 
-def _check_dequant_epilogue(ctx, t):
+def _check_dequant_epilogue(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     mode = ctx.attr("zp_mode", str, choices=("original", "rescale", "symmetric"))
     p = t[0]
     M, G, N = _rank(ctx, p, 3, "partial sums")
@@ -178,7 +187,7 @@ def _check_dequant_epilogue(ctx, t):
     return [_float_result(ctx, (M, N))]
 
 
-def _check_mpgemm(ctx, t):
+def _check_mpgemm(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     mode, sz = _zp_args(ctx, t, 2)
     M, K, N, G = _weights(ctx, t[0], t[1])
     _weight_attrs(ctx)
@@ -188,7 +197,7 @@ def _check_mpgemm(ctx, t):
     return [_float_result(ctx, (M, N))]
 
 
-def _check_bitplanes(ctx, t):
+def _check_bitplanes(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (q,) = t
     layout = ctx.attr("layout", str, "kn", ("kn", "nk"))
     K, N = _rank(ctx, q, 2, "weights")[:: 1 if layout == "kn" else -1]
@@ -201,7 +210,7 @@ def _check_bitplanes(ctx, t):
     return [TensorType((ctx.ins.attrs["weight_bits"], K, N), dt)]
 
 
-def _check_bitplane_psum(ctx, t):
+def _check_bitplane_psum(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     x, planes = t
     M, K = _rank(ctx, x, 2, "activations")
     B, kp, N = _rank(ctx, planes, 3, "bit planes")
@@ -219,7 +228,7 @@ def _check_bitplane_psum(ctx, t):
     return [_psum_type(ctx, x, M, K // g, N)]
 
 
-def _check_pow2_split(ctx, t):
+def _check_pow2_split(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (q,) = t
     layout = ctx.attr("layout", str, "kn", ("kn", "nk"))
     K, N = _rank(ctx, q, 2, "weights")[:: 1 if layout == "kn" else -1]
@@ -227,7 +236,7 @@ def _check_pow2_split(ctx, t):
     return [TensorType((K, N), "i1"), TensorType((K, N), "ui8")]
 
 
-def _check_shift_psum(ctx, t):
+def _check_shift_psum(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     x, sign, exp = t
     M, K = _rank(ctx, x, 2, "activations")
     if sign.shape != exp.shape or sign.dtype != "i1" or not is_integer(exp.dtype):
@@ -243,7 +252,7 @@ def _check_shift_psum(ctx, t):
     return [_psum_type(ctx, x, M, K // g, N)]
 
 
-def _check_matmul(ctx, t):
+def _check_matmul(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     a, b = t
     layout = ctx.attr("layout", str, "kn", ("kn", "nk"))
     if len(a.shape) < 2 or len(b.shape) < 2:
@@ -270,7 +279,7 @@ def _broadcast(*shapes) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(*shapes))
 
 
-def _check_elementwise(ctx, t):
+def _check_elementwise(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     name = ctx.attr("op", str, choices=tuple(ELEMENTWISE))
     arity, rule = ELEMENTWISE[name]
     if len(t) != arity:
@@ -312,7 +321,7 @@ def _same_dtype(t: TensorType, shape) -> TensorType:
     return TensorType(tuple(shape), t.dtype)
 
 
-def _check_transpose(ctx, t):
+def _check_transpose(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     perm = ctx.int_list("perm")
     if sorted(perm) != list(range(len(x.shape))):
@@ -320,7 +329,7 @@ def _check_transpose(ctx, t):
     return [_same_dtype(x, [x.shape[p] for p in perm])]
 
 
-def _check_reshape(ctx, t):
+def _check_reshape(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     r = ctx.ins.results[0].type if ctx.ins.results else x
     if r.size != x.size:
@@ -328,7 +337,7 @@ def _check_reshape(ctx, t):
     return [_same_dtype(x, r.shape)]
 
 
-def _check_broadcast(ctx, t):
+def _check_broadcast(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     r = ctx.ins.results[0].type if ctx.ins.results else x
     dims = ctx.int_list("dims", None)
@@ -349,7 +358,7 @@ def _check_broadcast(ctx, t):
     return [_same_dtype(x, r.shape)]
 
 
-def _check_concat(ctx, t):
+def _check_concat(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     dim = ctx.ins.attrs.get("dim")
     if not isinstance(dim, int) or isinstance(dim, bool):
         ctx.fail(f"attrs 'dim' must be a dimension index, got {dim!r}")
@@ -366,7 +375,7 @@ def _check_concat(ctx, t):
     return [_same_dtype(t[0], shape)]
 
 
-def _check_reduce(ctx, t):
+def _check_reduce(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     ctx.attr("kind", str, choices=("add", "mul", "max", "min"))
     dims = ctx.int_list("dims")
@@ -378,14 +387,14 @@ def _check_reduce(ctx, t):
     return [_same_dtype(x, shape)]
 
 
-def _check_fill(ctx, t):
+def _check_fill(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     v = ctx.ins.attrs.get("value")
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         ctx.fail(f"fill needs a numeric attr 'value', got {v!r}")
     return [ctx.ins.results[0].type] if ctx.ins.results else []
 
 
-def _check_constant(ctx, t):
+def _check_constant(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     if not ctx.ins.results:
         return []
     r = ctx.ins.results[0].type
@@ -430,12 +439,12 @@ def _check_window(ctx: _Ctx, full: TensorType, what: str) -> list[int]:
     return sizes
 
 
-def _check_slice(ctx, t):
+def _check_slice(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     return [TensorType(tuple(_check_window(ctx, x, "source")), x.dtype)]
 
 
-def _check_insert_slice(ctx, t):
+def _check_insert_slice(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     src, dest = t
     sizes = _check_window(ctx, dest, "destination")
     if tuple(sizes) != src.shape or src.dtype != dest.dtype:
@@ -443,7 +452,7 @@ def _check_insert_slice(ctx, t):
     return [dest]
 
 
-def _check_pad(ctx, t):
+def _check_pad(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     (x,) = t
     low, high = ctx.int_list("low"), ctx.int_list("high")
     if len(low) != len(x.shape) or len(high) != len(x.shape) or min(low + high, default=0) < 0:
@@ -453,7 +462,7 @@ def _check_pad(ctx, t):
     return [TensorType(tuple(d + lo + hi for d, lo, hi in zip(x.shape, low, high)), x.dtype)]
 
 
-def _check_sort(ctx, t):
+def _check_sort(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     dim, key = ctx.ins.attrs.get("dim"), ctx.ins.attrs.get("key", 0)
     for name, v, n in (("dim", dim, len(t[0].shape)), ("key", key, len(t))):
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < n:
@@ -464,7 +473,7 @@ def _check_sort(ctx, t):
     return list(t)
 
 
-def _check_generic(ctx, t):
+def _check_generic(ctx: _Ctx, t: list[TensorType]) -> list[TensorType]:
     try:
         expected = generic.check(ctx.ins.attrs, t, [r.type.dtype for r in ctx.ins.results])
     except generic.GenericError as e:

@@ -7,39 +7,34 @@ attribute layout.
 
 from __future__ import annotations
 
-
-def _cost_module():
-    from mixpe.simulator import cost
-
-    return cost
+from mixpe.hw.results import repeat
+from mixpe.simulator import cost as cost_model
 
 
 def gemm_cost(hw, M: int, N: int, K: int, *, batch: int = 1, weight_bits=None, act_bits=None,
               group_size=None, tile=None, dataflow=None, mode: str = "default", order=None):
     """One array GEMM (times `batch` independent GEMMs of the same shape)."""
-    cost = _cost_module()
-    c = cost.estimate_gemm(hw, M, N, K, weight_bits=weight_bits, act_bits=act_bits,
-                           group_size=group_size, tile=tile, dataflow=dataflow, mode=mode,
-                           order=order)
-    return c if batch == 1 else cost.combine([c] * batch)
+    c = cost_model.estimate_gemm(hw, M, N, K, weight_bits=weight_bits, act_bits=act_bits,
+                                 group_size=group_size, tile=tile, dataflow=dataflow, mode=mode,
+                                 order=order)
+    return c if batch == 1 else repeat(c, batch)
 
 
 def vector_cost(hw, work: list[tuple[str, int]]):  # noqa: D103
     """Vector-unit work as (kind, elements) pairs; a kind the hardware file lacks is costed as
     the closest generic kind ('add'), so custom hardware files need not list every op."""
-    cost = _cost_module()
     parts = []
     for kind, elems in work:
         if kind not in hw.vector.ops:
             kind = "add" if "add" in hw.vector.ops else sorted(hw.vector.ops)[0]
-        parts.append(cost.estimate_vector(hw, kind, int(elems)))
-    return parts[0] if len(parts) == 1 else cost.combine(parts)
+        parts.append(cost_model.estimate_vector(hw, kind, int(elems)))
+    return parts[0] if len(parts) == 1 else cost_model.combine(parts)
 
 
 def combine_costs(costs: list, hw):
     if not costs:
         return None
-    return _cost_module().combine(costs)
+    return cost_model.combine(costs)
 
 
 def cost_dict(cost) -> dict | None:
@@ -117,7 +112,7 @@ def _overall_bound(rows) -> str | None:
             weights[r["bound"]] += r["roofline_cycles"]
     if not any(weights.values()):
         return None
-    return max(weights, key=weights.get)
+    return max(weights, key=lambda b: weights[b])
 
 
 def _time_us(cycles: float, hw) -> float | None:
@@ -196,7 +191,7 @@ def format_summary(result) -> str:
 
 def gemm_summary(cost, hw, M: int, N: int, K: int, mode: str) -> str:
     """Readable summary of a single --gemm estimate."""
-    d = cost_dict(cost)
+    d = cost.to_dict()
     c = _cycles(d)
     lines = [
         f"GEMM M={M} N={N} K={K} on {hw.name} ({hw.array.rows}x{hw.array.cols}, mode {mode})",

@@ -31,17 +31,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from mixpe.frontend.linalg_emit import INT_ACTS, LinearSpec, emit, random_inputs
+from mixpe.hw import list_presets, load_hardware, pe_act_bits
+from mixpe.reference import kernels
+from mixpe.reference.dtypes import to_numpy
+from mixpe.tools import mixpe_opt, mixpe_run, mixpe_sim
 
-Chooser = Callable[[str, Sequence], object]
+_T = TypeVar("_T")
+
+
+class Chooser(Protocol):
+    """Picks one of `options` for the decision `label` (random, or a hypothesis draw)."""
+
+    def __call__(self, label: str, options: Sequence[_T], /) -> _T: ...
+
 
 WEIGHT_KINDS = ("arg", "gptq_i8", "const_int", "const_pow2", "pow2_ir")
 
@@ -77,8 +90,6 @@ def compatible_presets(act: str) -> list[str]:
     PEs for f16/bf16/f32) and at most their width (f32 runs on A16 PEs, costed as f16; that is
     the documented conversion, not a quantization). The simulator also accepts integer
     activations on float PEs (with a note), but docs/design.md §1 makes no such design point."""
-    from mixpe.hw import list_presets, load_hardware, pe_act_bits
-
     fmt = "int" if act in INT_ACTS else "fp"
     out = []
     for name in list_presets():
@@ -145,7 +156,7 @@ class _RngChooser:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
-    def __call__(self, label: str, options: Sequence):
+    def __call__(self, label: str, options: Sequence[_T], /) -> _T:
         return options[int(self.rng.integers(len(options)))]
 
 
@@ -271,24 +282,20 @@ _ETA = {"f16": 2.0**-25, "bf16": 2.0**-134, "f32": 2.0**-150}
 
 def _magnitude(x, q, s, z, spec: LinearSpec) -> np.ndarray:
     """T of docs/numerics.md: sum_k |x|·|s|·(|q| + |z|) (or |x|·(|s·q| + |z'|) for rescale)."""
-    from mixpe.reference.kernels import dequantize
-
     xa = np.abs(np.asarray(x).astype(np.float64))
     qa = np.abs(q.astype(np.float64))
     sa = np.abs(np.asarray(s).astype(np.float64))
     if spec.zp_mode == "original":
         za = np.abs(np.asarray(z).astype(np.float64))
-        return xa @ dequantize(qa, sa, -za, group_size=spec.group, zp_mode="original", layout=spec.layout)
+        return xa @ kernels.dequantize(qa, sa, -za, group_size=spec.group, zp_mode="original", layout=spec.layout)
     if spec.zp_mode == "rescale":
         za = np.abs(np.asarray(z).astype(np.float64))
-        return xa @ dequantize(qa, sa, -za, group_size=spec.group, zp_mode="rescale", layout=spec.layout)
-    return xa @ dequantize(qa, sa, group_size=spec.group, zp_mode="symmetric", layout=spec.layout)
+        return xa @ kernels.dequantize(qa, sa, -za, group_size=spec.group, zp_mode="rescale", layout=spec.layout)
+    return xa @ kernels.dequantize(qa, sa, group_size=spec.group, zp_mode="symmetric", layout=spec.layout)
 
 
 def expected(case: Case, args: list[np.ndarray], q: np.ndarray):
     """('exact', bits) for integer activations; ('bound', (y64, bound)) for float ones."""
-    from mixpe.reference import kernels
-
     spec = case.spec
     x = args[0]
     rest = args[1:] if case.weights in ("const_pow2", "const_int") else args[2:]
@@ -328,8 +335,6 @@ def _call(main, argv: list[str]) -> tuple[int, str, str]:
 
 
 def _load_result(path: str, out: str) -> np.ndarray:
-    from mixpe.reference.dtypes import to_numpy
-
     with np.load(path, allow_pickle=False) as npz:
         y = npz["result0"]
     want = to_numpy(out)
@@ -340,8 +345,6 @@ def _load_result(path: str, out: str) -> np.ndarray:
 
 def run_cli(case: Case, workdir: str) -> tuple[np.ndarray | None, str, list[np.ndarray], np.ndarray]:
     """Runs the case through the command-line tools; (result or None, error text, args, q)."""
-    from mixpe.tools import mixpe_opt, mixpe_run, mixpe_sim
-
     args, q = case_inputs(case)
     text = case_module(case, q)
     mlir = os.path.join(workdir, "case.mlir")
@@ -349,7 +352,8 @@ def run_cli(case: Case, workdir: str) -> tuple[np.ndarray | None, str, list[np.n
     outp = os.path.join(workdir, "out.npz")
     with open(mlir, "w") as f:
         f.write(text)
-    np.savez(inp, **{f"arg{i}": a for i, a in enumerate(args)})
+    # numpy's stub types **kwds as if they could bind its `allow_pickle: bool` keyword
+    np.savez(inp, **{f"arg{i}": a for i, a in enumerate(args)})  # pyright: ignore[reportArgumentType]
     flow = ["--dataflow", case.dataflow] if case.dataflow else []
     if case.weights == "const_pow2":
         opts = f"weight-bits={case.spec.bits} hw={case.hw} detect-pow2=true"
@@ -359,8 +363,6 @@ def run_cli(case: Case, workdir: str) -> tuple[np.ndarray | None, str, list[np.n
         rc, _, err = _call(mixpe_opt.main, [mlir, "-p", f"mixpe-pipeline{{{opts}}}", "-t", "mixpe-sim", "-o", prog])
         if rc:
             return None, f"mixpe-opt exit {rc}: {err.strip()}", args, q
-        import json
-
         with open(prog) as f:
             ops = [i["op"] for i in json.load(f)["instructions"]]
         if "shift_psum" not in ops:
@@ -396,6 +398,7 @@ def _check(case: Case, workdir: str) -> Outcome:
     if got.shape != (spec.m, spec.n):
         return Outcome("mismatch", f"shape {got.shape}, expected {(spec.m, spec.n)}")
     if kind == "exact":
+        assert isinstance(want, np.ndarray), "expected(): ('exact', array)"
         if got.dtype != want.dtype or not np.array_equal(got.view(np.uint8), want.view(np.uint8)):
             diff = np.argwhere(got.astype(np.float64) != want.astype(np.float64))
             i = tuple(diff[0]) if len(diff) else (0, 0)

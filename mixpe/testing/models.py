@@ -84,6 +84,7 @@ def run_case(mlir: Path, hw: str | None = None) -> CaseResult:
         out.fallback += ins.op == "matmul"
         out.generic += ins.op == "generic"
     out.cycles = result.to_dict()["totals"]["cycles"]["total"]
+    assert result.outputs is not None, "run_program computes outputs when given inputs"
     for i in range(len(program.outputs)):
         got, torch_out = result.outputs[f"result{i}"], data[f"result{i}"]
         if np.issubdtype(torch_out.dtype, np.integer) or torch_out.dtype == bool:

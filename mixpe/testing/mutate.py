@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import tempfile
@@ -42,6 +43,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from xdsl.dialects import builtin, func
+from xdsl.dialects.builtin import ShapedType, TensorType
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+
+from mixpe import driver
+from mixpe.context import mixpe_context
+from mixpe.interp import mixpe_ops
+from mixpe.interp.evaluate import EvaluationError, evaluate
+from mixpe.reference.dtypes import is_float, to_numpy
+from mixpe.reference.ir_types import dtype_name
+from mixpe.simulator.execute import SimulationError, run_program
+from mixpe.simulator.program import parse_program
+from mixpe.tools import mixpe_opt
 
 Mutation = Callable[[str, np.random.Generator], "tuple[str, str] | None"]
 
@@ -50,24 +65,16 @@ Mutation = Callable[[str, np.random.Generator], "tuple[str, str] | None"]
 
 
 def _parse(text: str):
-    from xdsl.parser import Parser
-
-    from mixpe.context import mixpe_context
-
     return Parser(mixpe_context(), text).parse_module()
 
 
 def _print_generic(module) -> str:
-    from xdsl.printer import Printer
-
     out = io.StringIO()
     Printer(stream=out, print_generic_format=True).print_op(module)
     return out.getvalue() + "\n"
 
 
 def _ops(module):
-    from xdsl.dialects import builtin, func
-
     return [op for op in module.walk() if not isinstance(op, builtin.ModuleOp | func.FuncOp | func.ReturnOp)]
 
 
@@ -368,11 +375,6 @@ def clean_diagnostic(rc: int, stderr: str) -> str | None:
 def random_args(func_type, rng: np.random.Generator) -> list[np.ndarray]:
     """Inputs of the right types: small non-negative integers (fitting 4-bit weights either
     way) and modest floats."""
-    from mixpe.reference.dtypes import to_numpy
-
-    from xdsl.dialects.builtin import TensorType
-    from mixpe.reference.ir_types import dtype_name
-
     args = []
     for t in func_type.inputs.data:
         if not isinstance(t, TensorType):
@@ -392,8 +394,6 @@ def random_args(func_type, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def _same_results(got: dict, want: list[np.ndarray]) -> str | None:
-    from mixpe.reference.dtypes import is_float
-
     for i, w in enumerate(want):
         g = got[f"result{i}"]
         if g.shape != w.shape or g.dtype != w.dtype:
@@ -438,8 +438,6 @@ def check_mutant(text: str, args: list[np.ndarray] | None, rng: np.random.Genera
 
 
 def _check(text: str, args, rng, workdir: str) -> MutantOutcome:
-    from mixpe.tools import mixpe_opt
-
     src = os.path.join(workdir, "mutant.mlir")
     prog = os.path.join(workdir, "prog.json")
     with open(src, "w") as f:
@@ -449,25 +447,17 @@ def _check(text: str, args, rng, workdir: str) -> MutantOutcome:
     rc, _, err = _call(mixpe_opt.main, [src, "-p", "mixpe-pipeline{weight-bits=4}", "-t", "mixpe-sim", "-o", prog])
     if rc != 0:
         why = clean_diagnostic(rc, err)
-        return MutantOutcome("crash", f"dirty failure ({why}):\n{err}") if why else MutantOutcome("diagnostic", err.splitlines()[-1])
+        if why:
+            return MutantOutcome("crash", f"dirty failure ({why}):\n{err}")
+        return MutantOutcome("diagnostic", err.splitlines()[-1])
     if "Traceback" in err or "internal error" in err:
         return MutantOutcome("crash", f"exit 0 but stderr says:\n{err}")
     return _compare(text, prog, args, rng)
 
 
 def _compare(text: str, prog_path: str, args, rng) -> MutantOutcome:
-    import json
-
-    from mixpe.driver import parse
-    from mixpe.interp import mixpe_ops
-    from mixpe.interp.evaluate import EvaluationError, evaluate
-    from mixpe.simulator.execute import SimulationError, run_program
-    from mixpe.simulator.program import parse_program
-
     mixpe_ops.register()
-    module = parse(text)  # mixpe-opt verified it: this must succeed
-    from xdsl.dialects import func
-
+    module = driver.parse(text)  # mixpe-opt verified it: this must succeed
     funcs = [op for op in module.walk() if isinstance(op, func.FuncOp) and op.body.blocks]
     with open(prog_path) as f:
         program = parse_program(json.load(f))
@@ -477,7 +467,8 @@ def _compare(text: str, prog_path: str, args, rng) -> MutantOutcome:
         return MutantOutcome("unchecked", "cannot tell which function was compiled")
     ftype = fn.function_type
     if args is None or len(args) != len(ftype.inputs.data) or any(
-            tuple(a.shape) != tuple(t.get_shape()) for a, t in zip(args, ftype.inputs.data)):
+            not isinstance(t, ShapedType) or tuple(a.shape) != tuple(t.get_shape())
+            for a, t in zip(args, ftype.inputs.data)):
         try:
             args = random_args(ftype, rng)
         except ValueError as e:
@@ -509,9 +500,7 @@ def _compare(text: str, prog_path: str, args, rng) -> MutantOutcome:
     # rounding difference (mixpe does not round dequantized weights to f16) without bound, e.g.
     # `silu(g) * u` -> `silu(g) / u`. Then the compiled module itself must match the simulator
     # bit for bit (backend and simulator exact), and the outcome is `loose`, not a crash.
-    from mixpe import driver
-
-    compiled = driver.compile_module(parse(text), driver.CompileOptions(weight_bits=4))
+    compiled = driver.compile_module(driver.parse(text), driver.CompileOptions(weight_bits=4))
     mine = evaluate(compiled, args, entry=fn.sym_name.data)
     exact = all(np.array_equal(np.asarray(got[f"result{i}"]).view(np.uint8), np.asarray(m).view(np.uint8))
                 for i, m in enumerate(mine))

@@ -14,7 +14,12 @@ import traceback
 import zipfile
 from collections.abc import Callable
 
+from mixpe.outputs import OutputError, check_not_input
 from mixpe.eval.files import json_default, write_atomic, write_json  # noqa: F401 (the tools' too)
+from mixpe.hw import HardwareError
+from mixpe.reference.dtypes import to_numpy
+from mixpe.simulator.execute import SimulationError
+from mixpe.simulator.program import ProgramError
 
 
 class UsageError(Exception):
@@ -40,9 +45,14 @@ def check_output_flags(args) -> None:
     """Fail before any work if --outputs lacks --inputs or an output path is unwritable."""
     if args.outputs and not args.inputs:
         raise UsageError("--outputs needs --inputs (without inputs only costs are estimated)")
+    inputs = [getattr(args, a, None) for a in ("program", "module", "inputs", "expect", "hw", "baseline")]
+    written = [getattr(args, f) for f in ("outputs", "report") if getattr(args, f)]
     for flag in ("outputs", "report"):
         if getattr(args, flag):
             check_writable(getattr(args, flag), f"--{flag}")
+            check_not_input(getattr(args, flag), [i for i in inputs if isinstance(i, str)], f"--{flag}")
+    if len(written) == 2 and os.path.abspath(written[0]) == os.path.abspath(written[1]):
+        raise UsageError(f"--outputs and --report are both {written[0]}")
 
 
 def read_bytes(path, kind: str, *, limit: int | None = None, label: str | None = None) -> bytes:
@@ -102,8 +112,6 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
     ignored, so the npz that holds a test's inputs can also hold its outputs. bf16/int4
     arrays saved by numpy (raw void bytes) are viewed as the declared type; wider dtypes
     (bf16 stored as float32) are kept as they are and compared by value."""
-    from mixpe.reference.dtypes import to_numpy
-
     npz = _open_npz(path, flag)
     out = {}
     with npz:
@@ -129,8 +137,6 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
 
 def _member(npz, key: str, dtype: str, where: str):
     """One npz member; ml_dtypes values (stored as raw void bytes) viewed as `dtype`."""
-    from mixpe.reference.dtypes import to_numpy
-
     try:
         a = npz[key]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
@@ -188,13 +194,11 @@ def run_guarded(prog: str, body: Callable[[], int], argv: list[str] | None) -> i
 
 
 def is_user_error(e: Exception) -> bool:
+    # xDSL (~0.1 s) on the error path only: mixpe-sim never imports it otherwise
     from xdsl.utils.exceptions import DiagnosticException, ParseError
 
-    from mixpe.simulator.execute import SimulationError
-    from mixpe.hw import HardwareError
-    from mixpe.simulator.program import ProgramError
-
-    if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, DiagnosticException, ParseError)):
+    if isinstance(e, (UsageError, ProgramError, HardwareError, SimulationError, OutputError, DiagnosticException,
+                      ParseError)):
         return True
     if isinstance(e, OSError):  # unreadable/unwritable files
         return True
@@ -216,6 +220,7 @@ def error_line(prog: str, e: Exception) -> str:
 
 
 def one_line(e: Exception) -> str:
+    # xDSL (mixpe.diagnostics too) on the error path only: mixpe-sim never imports it otherwise
     from xdsl.utils.exceptions import ParseError
 
     from mixpe.diagnostics import parse_error_line, printable

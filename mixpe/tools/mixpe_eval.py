@@ -20,6 +20,14 @@ import shlex
 import shutil
 import sys
 
+from mixpe.eval import preset as P
+from mixpe.eval import report, runner
+from mixpe.eval import sweep as S
+from mixpe.eval.models import load_models
+from mixpe.eval.preset import PHASES, Workload
+from mixpe.eval.report import ratio_table
+from mixpe.eval.runner import Design, precision_of
+from mixpe.hw import list_presets, load_hardware
 from mixpe.tools._cli import Parser, UsageError, run_guarded
 
 PROG = "mixpe-eval"
@@ -36,9 +44,11 @@ def _parser() -> Parser:
     p.add_argument("--context", type=int, metavar="N", help="decode KV length (default: the prefill length, else 512)")
     p.add_argument("--attention", action="store_true", help="include the QK^T and PV matmuls")
     p.add_argument("--preset", default="default", metavar="NAME", help="default | paper")
-    p.add_argument("--sweep", nargs="+", metavar="AXIS=V,..", help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws")
+    p.add_argument("--sweep", nargs="+", metavar="AXIS=V,..",
+                   help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws")
     p.add_argument("--out", default="mixpe-eval-out", metavar="DIR", help="output folder (default: %(default)s)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="parallel workers (default: all cores)")
     p.add_argument("--executor", default="process", choices=("process", "ray", "dask"),
                    help="where tasks run: local processes (default), a Ray or a Dask cluster")
     p.add_argument("--address", metavar="ADDR", help="Ray/Dask cluster address (default: start a local one)")
@@ -53,8 +63,6 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def parse_tokens(text: str, context: int | None):
-    from mixpe.eval.preset import PHASES, Workload
-
     items = []
     for part in text.split(","):
         phase, sep, n = part.partition("=")
@@ -92,9 +100,6 @@ def _check_out_dir(path: str) -> bool:
 
 
 def _designs(names: list[str], preset):
-    from mixpe.eval.runner import Design, precision_of
-    from mixpe.hw import load_hardware
-
     out = []
     for n in names:
         hw = load_hardware(n)  # a bad TOML is a HardwareError: one line, exit 1
@@ -130,11 +135,6 @@ def _sweep_argv(argv: list[str]) -> list[str]:
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(_sweep_argv(argv))
-    from mixpe.eval import preset as P
-    from mixpe.eval import report, runner
-    from mixpe.eval.models import load_models
-    from mixpe.hw import list_presets
-
     try:
         preset = P.get_preset(args.preset)
     except P.PresetUnavailable as e:
@@ -156,11 +156,12 @@ def run(argv: list[str]) -> int:
         baselines = [b for b in preset.baselines if b in design_names]
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be >= 1")
+    cpus = os.cpu_count() or 1
+    if args.jobs > cpus and args.executor == "process":  # more workers than cores only costs memory
+        raise UsageError(f"--jobs {args.jobs}: this machine has {cpus} CPUs; use at most {cpus}")
     workloads = list(preset.workloads) if preset.workloads else parse_tokens(args.tokens, args.context)
     points = None
     if args.sweep:
-        from mixpe.eval import sweep as S
-
         try:
             points = S.parse_sweep(args.sweep)
         except S.SweepError as e:
@@ -203,8 +204,6 @@ def run(argv: list[str]) -> int:
 
 
 def _print_summary(ev, baselines: list[str], paths: dict[str, str], sweep: bool) -> None:
-    from mixpe.eval.report import ratio_table
-
     print(f"{PROG}: compiled {ev.distinct} distinct layers for {ev.occurrences:,} GEMM occurrences "
           f"({len(ev.models)} models x {len(ev.designs)} designs x {len(ev.workloads)} workloads) "
           f"in {ev.seconds:.1f} s")

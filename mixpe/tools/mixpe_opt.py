@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from typing import IO
@@ -23,6 +21,7 @@ from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from mixpe.outputs import check_not_input, write_output
 from mixpe import __version__
 from mixpe.diagnostics import LocatingParser, decode_source, one_line, parse_error_line, verify_located
 from mixpe.dialects import linalg_compat
@@ -113,21 +112,13 @@ class MixpeOptMain(xDSLOptMain):
         super().apply_passes(prog)
 
     def commit_output(self) -> None:
-        """Writes `-o` atomically, so a failed run never leaves a half-written file."""
+        """Writes `-o` under mixpe's output policy (`mixpe.outputs`): a regular file atomically,
+        so a failed run never leaves a half-written file; a device or FIFO in place."""
         if self.args.output_file is None:
             return
-        target = os.path.abspath(self.args.output_file)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".mixpe-opt-")
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, self.args.output_file) from e
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(self.deferred.getvalue())
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        check_not_input(self.args.output_file, [self.args.input_file], "-o")
+        data = self.deferred.getvalue().encode()
+        write_output(self.args.output_file, lambda f: f.write(data))
 
 
 def _option_error(spec, message: str) -> str:

@@ -27,9 +27,15 @@ import math
 import re
 import sys
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
+from mixpe.hw import list_presets, load_hardware
+from mixpe.reference.dtypes import bit_width, is_float, to_numpy
+from mixpe.simulator.execute import bind_inputs, default_hardware, run_program
+from mixpe.simulator.program import Program
+from mixpe.simulator.report import _fmt_energy
 from mixpe.tools._cli import (
     Parser,
     UsageError,
@@ -103,8 +109,6 @@ def gemm_table(result, diagnostics=()) -> list[dict]:
     whether mixpe-raise raised it (`kind` "raised") or it runs as a dense `matmul`
     ("fallback", with `reason`: the mixpe-raise remark at its location, from `diagnostics`,
     the (severity, location, message) records of `collect_diagnostics`)."""
-    from mixpe.reference.dtypes import bit_width
-
     d = result.to_dict()
     total_cycles = d["totals"]["cycles"]["total"] or 1
     total_energy = sum(d["totals"]["energy_pj"].values()) or 1.0
@@ -154,7 +158,10 @@ def _format_gemms(rows: list[dict], hw=None) -> str:
     lines = ["", "GEMMs (share of this run)"]
     for g in rows:
         s = g["schedule"]
-        sched = f"{s.get('dataflow', '?')} tile {'x'.join(map(str, s['tile']))} order {s.get('order', '?')}" if "tile" in s else "default schedule"
+        if "tile" in s:
+            sched = f"{s.get('dataflow', '?')} tile {'x'.join(map(str, s['tile']))} order {s.get('order', '?')}"
+        else:
+            sched = "default schedule"
         prec = (f"g={g['group_size']} w{g['weight_bits']}" if g.get("kind", "raised") == "raised"
                 else f"dense {g.get('weight_dtype', '?')} weights")
         lines.append(
@@ -191,8 +198,6 @@ def _ratios(result, baseline) -> tuple[float, float]:
 def _as_values(a: np.ndarray, dtype: str) -> np.ndarray:
     """An expected array's values in float64 (floats) or int64 (integers), with same-width
     unsigned data read as the signless type's bits (torch uint8 -> i8), as inputs are."""
-    from mixpe.reference.dtypes import bit_width, is_float
-
     a = np.asarray(a)
     if is_float(dtype):
         return a.astype(np.float64)
@@ -216,8 +221,6 @@ def compare(got: np.ndarray, want: np.ndarray, dtype: str) -> dict:
     inf when NaN/inf disagree or want is all zero and got is not); max_ulp = the largest
     distance in `dtype` after rounding `want` to it (floats), or max|got - want| (integers);
     mismatches = elements that differ."""
-    from mixpe.reference.dtypes import is_float, to_numpy
-
     g, w = _as_values(got, dtype), _as_values(want, dtype)
     n = int(g.size)
     if not is_float(dtype):
@@ -269,8 +272,6 @@ def _ulp_at(x: float, t: np.dtype) -> float | None:
 
 
 def default_rtol(dtype: str, act_quant: str = "none") -> float:
-    from mixpe.reference.dtypes import is_float
-
     if not is_float(dtype):
         return 0.0
     base = DEFAULT_RTOL.get(dtype, 1e-2)
@@ -288,8 +289,8 @@ class Reference:
 def evaluate_reference(text: str, path: str, entry: str | None, inputs: dict) -> Reference:
     """Runs the module as parsed (no pass) with mixpe.interp.evaluate; an op the evaluator
     cannot run gives a note, not a failure: the simulation is still reported."""
-    from mixpe import driver
-    from mixpe.interp.evaluate import EvaluationError, evaluate
+    from mixpe import driver  # xDSL and ml_dtypes: imported on use, so --help stays instant
+    from mixpe.interp.evaluate import EvaluationError, evaluate  # as above
 
     module = driver.parse(text, path)
     args = [inputs[f"arg{i}"] for i in range(len(inputs))]
@@ -351,7 +352,9 @@ def _fmt_cmp(c: dict | None) -> str:
     if c is None:
         return "-"
     if "nonfinite_mismatches" not in c:  # integers
-        return "exact" if c["exact"] else f"{c['mismatches']} of {c['elements']} differ (max |diff| {c['max_abs_error']})"
+        if c["exact"]:
+            return "exact"
+        return f"{c['mismatches']} of {c['elements']} differ (max |diff| {c['max_abs_error']})"
     if c["max_ulp"] is None:
         return f"rel {_fmt_rel(c['rel_error'])}, NaN mismatch"
     at_max = f" ({c['ulp_of_max']:.2g} at max)" if c["ulp_of_max"] is not None else ""
@@ -359,7 +362,7 @@ def _fmt_cmp(c: dict | None) -> str:
 
 
 def _format_numbers(rows, reference: Reference, expected_source: str | None, module: str,
-                    conversions: list[str] = ()) -> str:
+                    conversions: Sequence[str] = ()) -> str:
     lines = ["", "Numbers (rel = max|sim - ref| / max|ref|; ulp = largest elementwise distance in the result's "
                  "type, and max|sim - ref| in ulps of max|ref|)"]
     if reference.outputs is not None:
@@ -405,14 +408,14 @@ def _json_numbers(rows) -> list[dict]:
 
 @dataclasses.dataclass
 class Compiled:
-    program: object  # mixpe.simulator.program.Program
+    program: Program
     diagnostics: list
 
 
 def _compile(text: str, path: str, options, entry: str | None, *, quiet: bool) -> Compiled:
     """parse -> mixpe-pipeline -> program; diagnostics recorded (and printed unless quiet)."""
-    from mixpe import driver
-    from mixpe.diagnostics import collect_diagnostics
+    from mixpe import driver  # xDSL: imported on use, so --help and usage errors stay instant
+    from mixpe.diagnostics import collect_diagnostics  # xDSL, as above
 
     sink = contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext()
     with sink, collect_diagnostics() as seen:
@@ -451,10 +454,8 @@ def _expected(args, program) -> tuple[dict | None, str | None]:
 def run(args) -> int:
     if args.hw == "all":
         return run_all(args)
-    from mixpe import driver
-    from mixpe.diagnostics import decode_source
-    from mixpe.simulator.execute import default_hardware, run_program
-    from mixpe.hw import load_hardware
+    from mixpe import driver  # xDSL: imported on use, so --help and usage errors stay instant
+    from mixpe.diagnostics import decode_source  # xDSL, as above
 
     _check_args(args)
     path = Path(args.module)
@@ -476,6 +477,7 @@ def run(args) -> int:
 
     numbers = reference = None
     if inputs is not None:
+        assert result.outputs is not None, "run_program computes outputs when given inputs"
         reference = evaluate_reference(text, str(path), args.entry, inputs)
         numbers = check_numbers(parsed, result.outputs, reference, expected, args.rtol, args.act_quant)
 
@@ -490,6 +492,7 @@ def run(args) -> int:
           f"speedup {speed:.2f}x, energy reduction {energy:.2f}x")
     plain, out_notes = plain_numpy(result.outputs) if result.outputs is not None else ({}, [])
     if numbers is not None:
+        assert reference is not None, "numbers are checked against a reference"
         print(_format_numbers(numbers, reference, expected_source, str(path), out_notes))
     if args.outputs:
         write_atomic(args.outputs, lambda f: np.savez(f, **plain))
@@ -501,6 +504,7 @@ def run(args) -> int:
                          "speedup": speed, "energy_reduction": energy},
         }
         if numbers is not None:
+            assert reference is not None, "numbers are checked against a reference"
             report["numbers"] = _numbers_json(numbers, reference, expected_source, str(path), out_notes)
         write_json(args.report, report)
     failure = numbers_failure(numbers) if numbers else None
@@ -532,8 +536,6 @@ def _numbers_json(rows, reference: Reference, expected_source, module, out_notes
 def design_names() -> list[str]:
     """Every hardware preset of the registry except the paper-* ones (those mirror the MixPE
     authors' simulator and are meant for `mixpe-eval --preset paper`, in paper mode)."""
-    from mixpe.hw import list_presets
-
     return [p for p in list_presets() if not p.startswith("paper-")]
 
 
@@ -546,10 +548,8 @@ def _reason(e: Exception) -> str:
 
 
 def run_all(args) -> int:
-    from mixpe import driver
-    from mixpe.diagnostics import decode_source
-    from mixpe.simulator.execute import bind_inputs, default_hardware, run_program
-    from mixpe.hw import load_hardware
+    from mixpe import driver  # xDSL: imported on use, so --help and usage errors stay instant
+    from mixpe.diagnostics import decode_source  # xDSL, as above
 
     _check_args(args)
     path = Path(args.module)
@@ -572,7 +572,7 @@ def run_all(args) -> int:
         names.append(base_name)
     designs = []
     for name in names:
-        d = {"hardware": name}
+        d: dict[str, Any] = {"hardware": name}
         try:
             c = first if name == default_name else _compile(
                 text, str(path), dataclasses.replace(options, hw=name), args.entry, quiet=True)
@@ -586,6 +586,7 @@ def run_all(args) -> int:
             continue
         d.update(status="ok", sim=res, gemms=gemm_table(res, c.diagnostics))
         if inputs is not None:
+            assert res.outputs is not None and reference is not None, "both come with inputs"
             d["numbers"] = check_numbers(c.program, res.outputs, reference, expected, args.rtol, args.act_quant)
         designs.append(d)
     base = next((d for d in designs if d["hardware"] == base_name and d["status"] == "ok"), None)
@@ -634,8 +635,6 @@ def _format_designs(designs, base_name, base, reference, expected_source, args, 
     header = f"  {'design':<15} {'cycles':>12} {'energy':>12} {'speedup':>8} {'energy red.':>11}  {'GEMMs':<18}"
     header += "".join(f"  {title:<22}" for _, title in cols)
     lines += ["", header.rstrip(), "  " + "-" * (len(header.rstrip()) - 2)]
-    from mixpe.simulator.report import _fmt_energy
-
     for d in designs:
         if d["status"] != "ok":
             lines.append(f"  {d['hardware']:<15} cannot run: {d['reason']}")

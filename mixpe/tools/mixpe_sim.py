@@ -16,6 +16,10 @@ import sys
 
 import numpy as np
 
+from mixpe.hw import list_presets, load_hardware
+from mixpe.simulator import report
+from mixpe.simulator.execute import default_hardware, run_program
+from mixpe.simulator.program import load_program
 from mixpe.tools._cli import (
     Parser,
     UsageError,
@@ -65,9 +69,7 @@ def _ints(text: str, sep: str, n: int, what: str) -> list[int]:
     return vals
 
 
-def _hardware(name: str | None, array: str | None):
-    from mixpe.hw import load_hardware
-
+def _hardware(name: str, array: str | None):
     hw = load_hardware(name)
     if array:
         rows, cols = _ints(array, "x", 2, "--array")
@@ -76,8 +78,6 @@ def _hardware(name: str | None, array: str | None):
 
 
 def _run_gemm(args) -> int:
-    from mixpe.simulator import report
-
     if args.program or args.inputs or args.outputs:
         raise UsageError("--gemm takes no program, --inputs or --outputs")
     M, N, K = _ints(args.gemm, ",", 3, "--gemm")
@@ -100,9 +100,6 @@ def _run_gemm(args) -> int:
 
 
 def _run_program(args) -> int:
-    from mixpe.simulator.execute import default_hardware, run_program
-    from mixpe.simulator.program import load_program
-
     if not args.program:
         raise UsageError("give a PROGRAM, or --gemm M,N,K (see --help)")
     check_output_flags(args)
@@ -112,6 +109,7 @@ def _run_program(args) -> int:
     result = run_program(program, hw, inputs, mode=args.mode, verify_pe=args.verify_pe)
     print(result.summary())
     if args.outputs:
+        assert result.outputs is not None, "check_output_flags: --outputs comes with --inputs"
         arrays, notes = plain_numpy(result.outputs)  # bf16 as float32: plain numpy reads it
         for n in notes:
             print(f"note: {n}")
@@ -125,8 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
         if args.list_hw:
-            from mixpe.hw import list_presets
-
             print("\n".join(list_presets()))
             return 0
         return _run_gemm(args) if args.gemm else _run_program(args)

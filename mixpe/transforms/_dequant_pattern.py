@@ -19,12 +19,15 @@ from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AnyFloat,
     DenseIntOrFPElementsAttr,
+    FloatAttr,
+    IntegerAttr,
     IntegerType,
     TensorType,
 )
 from xdsl.ir import Attribute, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr, AffineExpr
 
+from mixpe.dialects.linalg_named import element_type
 from mixpe.transforms._index_algebra import Ix, NotAffine, delinearize, linearize
 
 
@@ -134,7 +137,7 @@ class Tracer:
     def trace(self, value: SSAValue, index: tuple[Ix, ...]) -> Expr:
         owner = value.owner if isinstance(value, OpResult) else None
         handler = _HANDLERS.get(type(owner)) if owner is not None else None
-        if handler is None:
+        if owner is None or handler is None:
             return Leaf.of(value, index)
         try:
             expr = handler(self, owner, value, index)
@@ -178,8 +181,9 @@ class Tracer:
     def _constant(self, op: arith.ConstantOp, value, index):
         attr = op.value
         if isinstance(attr, DenseIntOrFPElementsAttr) and attr.is_splat():
-            elem = value.type.get_element_type()
-            return Const(attr.get_values()[0], elem)
+            splat = attr.get_values()[0]
+            if isinstance(splat, int | float):  # not complex
+                return Const(splat, element_type(value.type))
         return Leaf.of(value, index)
 
     def _generic(self, op: linalg.GenericOp, value, index):
@@ -193,14 +197,15 @@ class Tracer:
             if not isinstance(r, AffineDimExpr):
                 raise Unsupported("elementwise op with a non-permutation output map")
             dims[r.position] = index[pos]
-        if any(d is None for d in dims):
+        loop_index = tuple(d for d in dims if d is not None)
+        if len(loop_index) != len(dims):
             raise Unsupported("elementwise op whose output does not cover every loop")
         block = op.body.block
         _decline_gather(op)
         env: dict[SSAValue, Expr] = {}
         for i, (operand, arg) in enumerate(zip(op.inputs, block.args)):
             if arg.uses:
-                env[arg] = self.trace(operand, apply_map(tuple(maps[i].results), tuple(dims), self.zero))
+                env[arg] = self.trace(operand, apply_map(tuple(maps[i].results), loop_index, self.zero))
         return self.scalar(block, env, res_no)
 
     def scalar(self, block, env: dict[SSAValue, Expr], res_no: int) -> Expr:
@@ -209,7 +214,9 @@ class Tracer:
             if isinstance(body_op, linalg.YieldOp):
                 return self._read(env, body_op.operands[res_no])
             if isinstance(body_op, arith.ConstantOp):
-                env[body_op.result] = Const(body_op.value.value.data, body_op.result.type)
+                attr = body_op.value
+                assert isinstance(attr, IntegerAttr | FloatAttr)  # a scalar in a linalg body
+                env[body_op.result] = Const(attr.value.data, body_op.result.type)
                 continue
             if type(body_op) not in _SCALAR_OPS:
                 raise Unsupported(f"'{body_op.name}' in the weight computation")
@@ -228,8 +235,9 @@ class Tracer:
 
 def _decline_gather(op: linalg.GenericOp) -> None:
     """A `tensor.extract` at (loop position, computed index) in an elementwise body reads
-    another tensor row by row through an index tensor: a gather. GPTQ act-order (`desc_act=True`) exports read scales and zero points through the
-    constant `g_idx` this way, so the groups are not consecutive k."""
+    another tensor row by row through an index tensor: a gather. GPTQ act-order (`desc_act=True`)
+    exports read scales and zero points through the constant `g_idx` this way, so the groups
+    are not consecutive k."""
     positional = {o.result for o in op.body.block.ops if isinstance(o, linalg.IndexOp)}
     extracts = [o for o in op.body.block.ops if isinstance(o, tensor.ExtractOp)]
     if not any(positional & set(o.indices) for o in extracts):

@@ -21,10 +21,12 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerAttr,
     IntegerType,
+    ShapedType,
     TensorType,
     i64,
 )
-from xdsl.dialects.linalg.ops import FillOp, GenericOp, IteratorTypeAttr, YieldOp
+from xdsl.dialects.linalg.attrs import IteratorTypeAttr
+from xdsl.dialects.linalg.ops import FillOp, GenericOp, YieldOp
 from xdsl.ir import Attribute, BlockArgument, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
 
@@ -38,6 +40,20 @@ def elem(value: SSAValue) -> Attribute:
     ty = value.type
     assert isinstance(ty, TensorType)
     return ty.get_element_type()
+
+
+def int_elem(value: SSAValue) -> IntegerType:
+    """The element type of an integer tensor (weights, bit-planes), as the verifiers require."""
+    e = elem(value)
+    assert isinstance(e, IntegerType)
+    return e
+
+
+def shape(value: SSAValue) -> tuple[int, ...]:
+    """The shape of a tensor (or memref), dynamic extents as DYNAMIC_INDEX."""
+    ty = value.type
+    assert isinstance(ty, ShapedType)
+    return ty.get_shape()
 
 
 def size(value: SSAValue, axis: int) -> Size:
@@ -86,7 +102,7 @@ def split_axis(value: SSAValue, axis: int, g: int) -> SSAValue:
     return tensor.ExpandShapeOp(value, _dynamic(out), ArrayAttr(groups), _static(out), result).result
 
 
-def constant_vector(values: Sequence[int], element: Attribute) -> SSAValue:
+def constant_vector(values: Sequence[int], element: IntegerType) -> SSAValue:
     """A small `arith.constant dense<...>` (per-bit-plane shifts and signs)."""
     ty = TensorType(element, [len(values)])
     return arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(ty, list(values))).result
@@ -102,6 +118,7 @@ def zero(t: Attribute) -> SSAValue:
 def scalar(v: int, t: Attribute) -> SSAValue:
     if isinstance(t, AnyFloat):
         return arith.ConstantOp(FloatAttr(float(v), t)).result
+    assert isinstance(t, IntegerType | IndexType)
     return arith.ConstantOp(IntegerAttr(v, t)).result
 
 
@@ -148,6 +165,7 @@ def times_pow2(value: SSAValue, shift: SSAValue) -> SSAValue:
         return arith.ShLIOp(value, convert(shift, t, signed=False)).result
     amount = convert(shift, IntegerType(32), signed=False)
     power = arith.ShLIOp(scalar(1, IntegerType(32)), amount).result
+    assert isinstance(t, AnyFloat)
     return arith.MulfOp(value, arith.UIToFPOp(power, t).result).result
 
 

@@ -24,6 +24,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from mixpe.diagnostics import inherit_location, remark
+from mixpe.transforms import _linalg_build as lb
 from mixpe.dialects.mixpe import (
     ActGroupSumOp,
     DequantEpilogueOp,
@@ -37,7 +38,7 @@ NAME = "mixpe-hoist-dequant"
 
 def overflow_reason(op: MpGemmOp) -> str | None:
     """Proves from bit widths and g that integer partial sums fit the accumulator."""
-    x_elem = op.x.type.get_element_type()
+    x_elem = lb.elem(op.x)
     acc = op.acc_type
     if not isinstance(x_elem, IntegerType):
         return None
@@ -79,7 +80,7 @@ class HoistDequant(RewritePattern):
             sums = ActGroupSumOp(op.x, TensorType(acc, [m, groups]), group_size=op.g)
             new_ops.append(sums)
             act_sums = sums.result
-        int_zeros = op.zeros is not None and isinstance(op.zeros.type.get_element_type(), IntegerType)
+        int_zeros = op.zeros is not None and isinstance(lb.elem(op.zeros), IntegerType)
         epilogue = DequantEpilogueOp(
             psum.result,
             act_sums,

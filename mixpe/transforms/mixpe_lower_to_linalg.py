@@ -87,7 +87,7 @@ class _Lowering(RewritePattern, ABC):
 
 
 def _dynamic_k(x: SSAValue) -> str | None:
-    k = x.type.get_shape()[1]
+    k = lb.shape(x)[1]
     return "the reduction dimension K is dynamic; groups need a static K" if k == DYNAMIC_INDEX else None
 
 
@@ -175,15 +175,18 @@ class LowerDequantEpilogue(_Lowering):
         zero_signed = op.zero_signedness is None or op.zero_signedness.data == Signedness.SIGNED
         # loops (m, n, j); scales and zeros are [G,N] (kn) or [N,G] (nk)
         param = lb.dims(3, 2, 1) if op.layout.data == WeightLayout.KN else lb.dims(3, 1, 2)
-        ins, maps = [op.psums, op.scales], [lb.dims(3, 0, 2, 1), param]
+        ins: list[SSAValue] = [op.psums, op.scales]
+        maps = [lb.dims(3, 0, 2, 1), param]
         if mode != ZeroPointMode.SYMMETRIC:
+            assert op.act_sums is not None and op.zeros is not None  # the verifier requires them
             ins += [op.act_sums, op.zeros]
             maps += [lb.dims(3, 0, 2), param]
 
-        def term(p, s, a=None, z=None):
+        def term(p, s, a: SSAValue | None = None, z: SSAValue | None = None):
             p, s = lb.convert(p, work), lb.convert(s, work)
             if mode == ZeroPointMode.SYMMETRIC:
                 return lb.mul(s, p)
+            assert a is not None and z is not None
             za = lb.mul(lb.convert(z, work, zero_signed), lb.convert(a, work))
             if mode == ZeroPointMode.ORIGINAL:
                 return lb.mul(s, lb.sub(p, za))
@@ -201,7 +204,7 @@ class LowerBitplanes(_Lowering):
     op_type = BitplanesOp
 
     def decline(self, op: BitplanesOp) -> str | None:
-        storage = op.weights.type.get_element_type()
+        storage = lb.int_elem(op.weights)
         bits = op.weight_bits.value.data
         if bits > storage.width.data:
             return f"{bits} bit-planes of {storage} storage would shift past its width"
@@ -209,7 +212,7 @@ class LowerBitplanes(_Lowering):
 
     def lower(self, op: BitplanesOp) -> list[SSAValue]:
         w = op.weights
-        storage = w.type.get_element_type()
+        storage = lb.int_elem(w)
         kn = op.layout.data == WeightLayout.KN
         rows, cols = (lb.size(w, 0), lb.size(w, 1)) if kn else (lb.size(w, 1), lb.size(w, 0))
         out = lb.empty([op.weight_bits.value.data, rows, cols], i1)

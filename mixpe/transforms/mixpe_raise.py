@@ -25,6 +25,7 @@ from xdsl.builder import ImplicitBuilder
 from xdsl.context import Context
 from xdsl.dialects import arith, tensor
 from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.dialects.builtin import (
     AnyFloat,
     ArrayAttr,
@@ -53,7 +54,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
 from mixpe.diagnostics import inherit_location, remark
-from mixpe.dialects.linalg_named import NAMED_OPS
+from mixpe.dialects.linalg_named import NAMED_OPS, element_type
 from mixpe.dialects.mixpe import (
     MpGemmOp,
     Signedness,
@@ -61,9 +62,13 @@ from mixpe.dialects.mixpe import (
     WeightLayout,
     ZeroPointMode,
 )
+from mixpe.reference import ir_constants
+from mixpe.transforms import _linalg_build as lb
+from mixpe.transforms._act_quant import quantize_per_token, rescale_per_token
 from mixpe.transforms._dequant_pattern import (
     Const,
     Dequant,
+    Expr,
     IntSource,
     Leaf,
     Node,
@@ -91,7 +96,7 @@ class View:
 
 def views(leaf: Leaf) -> list[tuple[tuple[Ix, Ix], View]]:
     """The 2-D readings of a leaf: itself, or a collapse of a 3-D / expand of a 1-D tensor."""
-    shape = static_shape(leaf.value) if len(leaf.index) != 2 else tuple(leaf.value.type.get_shape())
+    shape = static_shape(leaf.value) if len(leaf.index) != 2 else tuple(lb.shape(leaf.value))
     idx = leaf.index
     if len(idx) == 2:
         return [((idx[0], idx[1]), View(leaf, None))]
@@ -122,7 +127,7 @@ def _prod(values) -> int:
 class Contraction:
     """The parts of a matmul-like linalg op: which loop is m, n, and how k is spelled."""
 
-    op: Operation
+    op: LinalgStructuredOperation
     x: View
     q: View
     scale: View | None  # None: an integer GEMM (i8 x i8 -> i32), no weight scales
@@ -186,7 +191,9 @@ def _is_zero_init(value: SSAValue) -> bool:
     cst = owner.inputs[0].owner if isinstance(owner.inputs[0], OpResult) else None
     if not isinstance(cst, arith.ConstantOp):
         return False
-    return float(cst.value.value.data) == 0.0
+    attr = cst.value
+    assert isinstance(attr, IntegerAttr | FloatAttr)  # a fill value is a scalar
+    return float(attr.value.data) == 0.0
 
 
 def _x_element(e, x_leaf_key: int) -> tuple[bool, bool]:
@@ -198,7 +205,7 @@ def _x_element(e, x_leaf_key: int) -> tuple[bool, bool]:
     return False, False
 
 
-def analyse(op: Operation) -> Contraction:
+def analyse(op: LinalgStructuredOperation) -> Contraction:
     """Proves `op` computes X @ dequant(Q), or raises Unsupported with the reason."""
     n_in = len(op.inputs)
     if n_in < 2 or len(op.outputs) != 1:
@@ -211,7 +218,7 @@ def analyse(op: Operation) -> Contraction:
     out_map = maps[n_in]
     if not all(isinstance(r, AffineDimExpr) for r in out_map.results):
         raise Unsupported("the output map is not a projection")
-    m_dim, n_dim = (r.position for r in out_map.results)
+    m_dim, n_dim = (r.position for r in out_map.results if isinstance(r, AffineDimExpr))
     red = [i for i, it in enumerate(iters) if it == "reduction"]
     if not red or sorted([m_dim, n_dim, *red]) != list(range(len(iters))):
         raise Unsupported("not a 2-D contraction (extra parallel loops or no reduction)")
@@ -250,22 +257,24 @@ class _Loops:
     m_var: str
 
 
-def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
+def _analyse_assignment(op: LinalgStructuredOperation, maps, loops: _Loops, xi: int) -> Contraction:
     """Reads input `xi` as the activations and every other input as weight-side data."""
     tracer = Tracer(loops.zero)
     n_in = len(op.inputs)
     block = op.body.block
     x_leaf = Leaf.of(op.inputs[xi], apply_map(tuple(maps[xi].results), loops.dims, loops.zero))
-    env = {block.args[xi]: x_leaf, block.args[n_in]: Leaf.of(op.outputs[0], ())}
+    env: dict[SSAValue, Expr] = {block.args[xi]: x_leaf, block.args[n_in]: Leaf.of(op.outputs[0], ())}
     for i in range(n_in):
         if i != xi and block.args[i].uses:
-            env[block.args[i]] = tracer.trace(op.inputs[i], apply_map(tuple(maps[i].results), loops.dims, loops.zero))
+            index = apply_map(tuple(maps[i].results), loops.dims, loops.zero)
+            env[block.args[i]] = tracer.trace(op.inputs[i], index)
     body = tracer.scalar(block, env, 0)
 
     # body == out + a * b
     terms = body.args if isinstance(body, Node) and body.name in ("arith.addf", "arith.addi") else ()
     rest = [a for a in terms if not (isinstance(a, Leaf) and a.index == ())]
-    if len(terms) != 2 or len(rest) != 1 or not isinstance(rest[0], Node) or rest[0].name not in ("arith.mulf", "arith.muli"):
+    if (len(terms) != 2 or len(rest) != 1 or not isinstance(rest[0], Node)
+            or rest[0].name not in ("arith.mulf", "arith.muli")):
         raise Unsupported("the body is not an accumulation out + a*b")
     for a, b in (rest[0].args, rest[0].args[::-1]):
         is_x, x_int = _x_element(a, x_leaf.key)
@@ -300,6 +309,7 @@ def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
                 "runs over the weights' output dimension; only Y = X·W is raised"
             )
         raise Unsupported("the activations are not read as X[m, k] over the reduction loops")
+    assert x_view is not None  # found together with k_ix
     k_size = _prod(loops.extents[f"d{d}"] for d in loops.red)
 
     q_view, layout = None, None
@@ -315,6 +325,7 @@ def _analyse_assignment(op, maps, loops: _Loops, xi: int) -> Contraction:
             "the integer weights are not read as Q[k, n] or Q[n, k]: the contraction does not "
             "run over the weights' input dimension"
         )
+    assert layout is not None  # found together with q_view
 
     if dq.scale is None:
         group, s_view = k_size, None
@@ -349,7 +360,7 @@ def _param_view(leaf: Leaf, k_ix: Ix, n_ix: Ix, layout: WeightLayout, k_size: in
     what a ragged last group looks like once the frontend has broadcast the scales to K."""
     per_k = False
     for (a, b), view in views(leaf):
-        shape = view.reshape[2] if view.reshape else tuple(leaf.value.type.get_shape())
+        shape = view.reshape[2] if view.reshape else tuple(lb.shape(leaf.value))
         groups = shape[0] if layout == WeightLayout.KN else shape[1]
         if groups <= 0 or k_size % groups:
             continue
@@ -393,7 +404,7 @@ def _materialize(view: View, rewriter: PatternRewriter, before: Operation) -> SS
     if view.reshape is None:
         return view.leaf.value
     kind, assoc, shape = view.reshape
-    elem = view.leaf.value.type.get_element_type()
+    elem = element_type(view.leaf.value.type)
     result_type = TensorType(elem, shape)
     reassoc = ArrayAttr([ArrayAttr([IntegerAttr(i, i64) for i in g]) for g in assoc])
     if kind == "collapse":
@@ -471,6 +482,7 @@ class RaiseContraction(RewritePattern):
         if not _is_zero_init(op.outputs[0]):
             raise Unsupported("the accumulator does not start at zero (a bias or running sum in the init)")
         storage = c.dequant.q.leaf.type
+        assert isinstance(storage, IntegerType)  # int_source reads integer tensors only
         width = storage.width.data
         bits = self.weight_bits or width
         if bits > width:
@@ -482,8 +494,7 @@ class RaiseContraction(RewritePattern):
         signed = _signedness(c, bits, width)
         if signed and bits < 2:
             raise Unsupported("1-bit signed weights")
-        out_type = op.outputs[0].type
-        out_elem = acc = out_type.get_element_type()
+        out_elem = acc = element_type(op.outputs[0].type)
         if c.scale is None:
             if not isinstance(out_elem, IntegerType):
                 raise Unsupported(f"an integer contraction with a {out_elem} result")
@@ -494,13 +505,21 @@ class RaiseContraction(RewritePattern):
         elif not isinstance(out_elem, AnyFloat):
             raise Unsupported(f"the result {out_elem} is not a float (the scales make it one)")
         if c.x_int:
-            acc = _int_accumulator(c.group, c.x.leaf.type.width.data, bits, signed)
+            x_elem = c.x.leaf.type
+            assert isinstance(x_elem, IntegerType)  # x_int: integer activations
+            acc = _int_accumulator(c.group, x_elem.width.data, bits, signed)
 
-        mode = {"original": ZeroPointMode.ORIGINAL, "rescale": ZeroPointMode.RESCALE, "symmetric": ZeroPointMode.SYMMETRIC}[c.dequant.mode]
+        modes = {
+            "original": ZeroPointMode.ORIGINAL,
+            "rescale": ZeroPointMode.RESCALE,
+            "symmetric": ZeroPointMode.SYMMETRIC,
+        }
+        mode = modes[c.dequant.mode]
         x = _materialize(c.x, rewriter, op)
         q = _materialize(c.q, rewriter, op)
         z = _materialize(c.zero, rewriter, op) if c.zero else None
         result_type = op.results[0].type
+        assert isinstance(result_type, TensorType)  # analyse checked the output is a 2-D tensor
         row_scales: Leaf | Const | SSAValue | None = c.x_scale
         s = None if c.scale is None else _materialize(c.scale, rewriter, op)
         with ImplicitBuilder(rewriter):
@@ -509,8 +528,6 @@ class RaiseContraction(RewritePattern):
                 s = _unit_scales(result_type.get_shape()[1], c.layout)
                 result_type = TensorType(f64, result_type.get_shape())
             if self.act_quant == "per-token" and not c.x_int:
-                from mixpe.transforms._act_quant import quantize_per_token
-
                 x, row_scales = quantize_per_token(x)
                 acc = _int_accumulator(c.group, 8, bits, signed)  # the i8 quantized activations
             if row_scales is not None:
@@ -525,10 +542,10 @@ class RaiseContraction(RewritePattern):
         rewriter.insert(gemm, InsertPoint.before(op))
         with ImplicitBuilder(rewriter):
             if c.scale is None:
+                # integer GEMM: out_elem checked above; acc is out_elem or _int_accumulator's
+                assert isinstance(out_elem, IntegerType) and isinstance(acc, IntegerType)
                 y = _exact_to_int(gemm.result, out_elem, acc)
             elif isinstance(row_scales, SSAValue):  # act-quant=per-token: sx [M] f32
-                from mixpe.transforms._act_quant import rescale_per_token
-
                 y = rescale_per_token(gemm.result, row_scales, out_elem)
             elif row_scales is not None:
                 y = _scale_rows(gemm.result, row_scales, c.m_var, out_elem)
@@ -570,8 +587,6 @@ def _exact_to_int(y: SSAValue, out_elem: IntegerType, acc: IntegerType) -> SSAVa
     """The f64 result of an integer GEMM back to the frontend's integer type. The values are
     integers below 2^53 in magnitude, so fptosi is exact; through i64 + trunci when the
     accumulator is wider than the result, which wraps exactly as the frontend's sum does."""
-    from mixpe.transforms import _linalg_build as lb
-
     wide = acc if acc.width.data > out_elem.width.data else out_elem
 
     def body(v: SSAValue) -> SSAValue:
@@ -603,9 +618,6 @@ def _scale_rows(y: SSAValue, scale: Leaf | Const, m_var: str, out_elem) -> SSAVa
     activations, applied after the integer GEMM as a per-row multiply. A per-token sx (read at
     m) is first made an f32 vector [M] (an exact widening), so the multiply has the same form
     as `act-quant=per-token`'s; a per-tensor one is read through a constant map."""
-    from mixpe.transforms import _linalg_build as lb
-    from mixpe.transforms._act_quant import rescale_per_token
-
     m = lb.size(y, 0)
     if isinstance(scale, Leaf) and all(not ix.terms for ix in scale.index):
         # per tensor: one broadcast read of the scale in the multiply itself
@@ -618,6 +630,7 @@ def _scale_rows(y: SSAValue, scale: Leaf | Const, m_var: str, out_elem) -> SSAVa
         init = lb.empty([m, lb.size(y, 1)], out_elem)
         return lb.generic([y, scale.value], [init], [ident, smap, ident], [], body)[0]
     if isinstance(scale, Const):
+        assert isinstance(scale.type, AnyFloat)  # _int_activations accepts float scales only
         value = lb.convert(arith.ConstantOp(FloatAttr(float(scale.value), scale.type)).result, f32)
         init = lb.empty([m], f32)
         sx = linalg.FillOp([value], [init], [init.type]).results[0]
@@ -641,8 +654,6 @@ class RaiseQuantizedMatmul(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: linalg.QuantizedMatmulOp, rewriter: PatternRewriter) -> None:
-        from mixpe.transforms import _linalg_build as lb
-
         try:
             x, w, x_zp, w_zp = op.inputs
             out = op.outputs[0]
@@ -652,8 +663,8 @@ class RaiseQuantizedMatmul(RewritePattern):
                 raise Unsupported("only i8 x i8 -> i32 quantized matmuls are raised")
             if x_zp.type != IntegerType(32) or w_zp.type != IntegerType(32):
                 raise Unsupported("only i32 zero points are raised")
-            m, k = x.type.get_shape()
-            n = w.type.get_shape()[1]
+            m, k = lb.shape(x)
+            n = lb.shape(w)[1]
             if k < 0 or n < 0:
                 raise Unsupported("the reduction size or N is dynamic")
         except Unsupported as e:
@@ -680,9 +691,6 @@ class RaiseQuantizedMatmul(RewritePattern):
 
 def _minus_act_zero_term(y: SSAValue, w: SSAValue, az: SSAValue, zw: SSAValue, k: int, n: int) -> SSAValue:
     """y[m,n] - az·(colsum_k(w)[n] - K·zw), in wrapping i32 like `linalg.quantized_matmul`."""
-    from mixpe.reference import ir_constants
-    from mixpe.transforms import _linalg_build as lb
-
     i32 = IntegerType(32)
     const = ir_constants.constant_of(w)
     if const is not None:  # constant weights: the column sums are compile-time data
@@ -713,7 +721,7 @@ def _minus_act_zero_term(y: SSAValue, w: SSAValue, az: SSAValue, zw: SSAValue, k
 
 def _scalar_constant(value: SSAValue) -> int | float | None:
     owner = value.owner if isinstance(value, OpResult) else None
-    if isinstance(owner, arith.ConstantOp) and hasattr(owner.value, "value"):
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr | FloatAttr):
         return owner.value.value.data
     return None
 
@@ -728,7 +736,8 @@ def check_options(weight_bits: int | None, act_quant: str) -> None:
         raise ValueError(f"{NAME}: weight-bits must be a positive number of bits, got {weight_bits}")
     if weight_bits is not None and weight_bits > MAX_WEIGHT_BITS:
         raise ValueError(
-            f"{NAME}: weight-bits must be at most {MAX_WEIGHT_BITS} (the mixpe PEs take 1..8-bit weights), got {weight_bits}"
+            f"{NAME}: weight-bits must be at most {MAX_WEIGHT_BITS} (the mixpe PEs take 1..8-bit weights), "
+            f"got {weight_bits}"
         )
     if act_quant not in ("none", "per-token"):
         raise ValueError(f"{NAME}: act-quant must be none or per-token, got '{act_quant}'")
@@ -753,5 +762,7 @@ class MixpeRaisePass(ModulePass):
         check_options(self.weight_bits, self.act_quant)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = GreedyRewritePatternApplier([RaiseContraction(self.weight_bits, self.act_quant), RaiseQuantizedMatmul()])
+        patterns = GreedyRewritePatternApplier(
+            [RaiseContraction(self.weight_bits, self.act_quant), RaiseQuantizedMatmul()]
+        )
         PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(op)

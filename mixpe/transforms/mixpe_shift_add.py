@@ -60,6 +60,7 @@ from mixpe.dialects.mixpe import (
     WeightLayout,
 )
 from mixpe.reference import kernels
+from mixpe.transforms import _linalg_build as lb
 
 NAME = "mixpe-shift-add"
 
@@ -69,7 +70,7 @@ class _Decline(Exception):
 
 
 def _kn_shape(op: GroupPsumOp) -> tuple[int, int]:
-    rows, cols = op.weights.type.get_shape()
+    rows, cols = lb.shape(op.weights)
     return (cols, rows) if op.layout.data == WeightLayout.NK else (rows, cols)
 
 
@@ -120,18 +121,18 @@ def _first_bad(mask: np.ndarray, q: np.ndarray) -> str:
     return f"value {int(q[idx])} at index {list(idx)}"
 
 
-def _detected_pow2(op: GroupPsumOp, q: np.ndarray, like: Attribute) -> list[Operation]:
+def _detected_pow2(op: GroupPsumOp, q: np.ndarray, like: Attribute | None) -> list[Operation]:
     """DenseShift form of constant int weights that are all ±2^p, else _Decline (why not)."""
     mag = np.abs(q)
     bad = (mag == 0) | ((mag & (mag - 1)) != 0)
     if bad.any():
         raise _Decline(f"{_first_bad(bad, q)} is not ±2^p")
     bits = max(2, 1 + (int(mag.max()).bit_length() - 1).bit_length())  # p <= 2^(bits-1) - 1
-    width = op.weights.type.get_element_type().width.data
+    width = lb.int_elem(op.weights).width.data
     weights: SSAValue = op.weights
     new: list[Operation] = []
     if width < (1 << (bits - 1)) + 1 or int(q.max()) >= 1 << (width - 1):
-        wide = ir_constants.build_constant(q.astype(np.int16), TensorType(IntegerType(16), op.weights.type.get_shape()),
+        wide = ir_constants.build_constant(q.astype(np.int16), TensorType(IntegerType(16), lb.shape(op.weights)),
                                            like, "mixpe_pow2_weights")
         wide.result.name_hint = op.weights.name_hint
         weights, new = wide.result, [wide]
@@ -146,7 +147,7 @@ class ShiftAdd(RewritePattern):
         if not op.is_pow2 and not 1 <= op.bits <= 8:
             raise _Decline(f"{op.bits}-bit int weights: bit-planes are defined for 1..8 bits")
         const = ir_constants.constant_of(op.weights)
-        width = op.weights.type.get_element_type().width.data
+        width = lb.int_elem(op.weights).width.data
         like = None if const is None else const[0].value
         q = None if const is None else ir_constants.integer_values(const[1], width, op.is_signed or op.is_pow2)
         if op.is_pow2:

@@ -26,7 +26,8 @@ from mixpe.dialects.mixpe import (
     ScheduleAttr,
     ShiftPsumOp,
 )
-from mixpe.hw import HardwareError, choose_tile, default_preset, load_hardware, pe_act_bits
+from mixpe.dialects.linalg_named import element_type
+from mixpe.hw import Hardware, HardwareError, choose_tile, default_preset, load_hardware, pe_act_bits
 from mixpe.reference.ir_types import dtype_name
 
 NAME = "mixpe-tile"
@@ -50,9 +51,9 @@ def gemm_shape(op) -> tuple[int, int, int, int | None, int]:
 class TilePsum(RewritePattern):
     def __init__(self, hw_name: str | None, dataflow: str | None):
         self.hw_name, self.dataflow = hw_name, dataflow
-        self._hw: dict[str, object] = {}
+        self._hw: dict[str, Hardware] = {}
 
-    def hardware(self, act: str):
+    def hardware(self, act: str) -> Hardware:
         name = self.hw_name or default_preset(act)
         if name not in self._hw:
             self._hw[name] = load_hardware(name)
@@ -65,7 +66,7 @@ class TilePsum(RewritePattern):
         if m < 0 or n < 0:
             remark(NAME, op, "not tiled: dynamic M or N (the schedule depends on the token count)")
             return
-        act = dtype_name(op.x.type.get_element_type())
+        act = dtype_name(element_type(op.x.type))
         hw = self.hardware(act)
         flow = self.dataflow or hw.array.dataflow
         try:

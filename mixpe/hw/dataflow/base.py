@@ -13,7 +13,10 @@ several logical ones.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, overload
+
+if TYPE_CHECKING:  # numpy only for the array overload; the dataflows themselves are pure ints
+    import numpy as np
 
 
 class TileCycles(NamedTuple):
@@ -30,7 +33,12 @@ class Streams(NamedTuple):
     psum_visits: int  # times each output element is written to the output buffer
 
 
-def ceil_div(a: int, b: int) -> int:
+@overload
+def ceil_div(a: int, b: int) -> int: ...
+@overload
+def ceil_div(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray: ...
+def ceil_div(a, b):
+    """Ceiling of a / b for ints, or elementwise for integer arrays (the paper mode's search)."""
     return -(-a // b)
 
 

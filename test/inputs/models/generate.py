@@ -365,7 +365,8 @@ class LlamaMLPBlock(nn.Module):
         super().__init__()
         self.norm = RMSNorm(hidden, dtype, 3, square=square)
         mk = lambda k, n, s: QLinear(k, n, group=group, dtype=dtype, seed=s)
-        self.gate_proj, self.up_proj, self.down_proj = mk(hidden, inter, 14), mk(hidden, inter, 15), mk(inter, hidden, 16)
+        self.gate_proj, self.up_proj, self.down_proj = (
+            mk(hidden, inter, 14), mk(hidden, inter, 15), mk(inter, hidden, 16))
 
     def forward(self, x):
         h = self.norm(x)
@@ -536,7 +537,8 @@ class Probe(nn.Module):
             w = ((self.qweight.reshape(n, G, g).float() - self.qzeros[..., None].float())
                  * self.scales[..., None].float()).to(dt)
         elif st == "tied":              # the same dequantized weight used by two matmuls
-            w = ((self.qweight.reshape(n, G, g).to(dt) - self.qzeros[..., None].to(dt)) * self.scales[..., None]).reshape(n, k)
+            w = ((self.qweight.reshape(n, G, g).to(dt) - self.qzeros[..., None].to(dt))
+                 * self.scales[..., None]).reshape(n, k)
             return F.linear(x, w), F.linear(x * 2 + 1, w)
         else:
             raise ValueError(st)

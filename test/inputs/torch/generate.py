@@ -147,7 +147,8 @@ def _():
     return GptqLinear(g, f16, int_sub=False, form="matmul_t"), gptq_args((M, K), N, K, g, 15, (0.005, 0.02))
 
 
-@case("gptq_int8storage_w4_g64", "GptqLinear(g=64, f16, int_sub): uint4 values in int8 [N,K], float(int32(q)-int32(z))*s, F.linear")
+@case("gptq_int8storage_w4_g64", "GptqLinear(g=64, f16, int_sub): uint4 values in int8 [N,K], "
+      "float(int32(q)-int32(z))*s, F.linear")
 def _():
     M, K, N, g = 4, 256, 64, 64
     return GptqLinear(g, f16, int_sub=True, form="linear"), gptq_args((M, K), N, K, g, 15, (0.005, 0.02), torch.int8)
@@ -163,7 +164,8 @@ class AwqRescale(Grouped):
         return torch.matmul(x, w.reshape(K, N))
 
 
-@case("awq_rescale_g128", "AwqRescale(g=128): uint4 in uint8 [K,N], W = float(q)*s[G,1,N] - zs[G,1,N], torch.matmul(x, W)")
+@case("awq_rescale_g128", "AwqRescale(g=128): uint4 in uint8 [K,N], W = float(q)*s[G,1,N] - zs[G,1,N], "
+      "torch.matmul(x, W)")
 def _():
     M, K, N, g = 4, 256, 128, 128
     G = K // g
@@ -246,7 +248,7 @@ class GatedMLP(Grouped):
 
 @case("gated_mlp_w4_g128", "GatedMLP(g=128): down(silu(gate(x))*up(x)), hidden 256 -> 384 -> 256, uint4 asym, f16")
 def _():
-    M, H, I, g = 4, 256, 384, 128
+    M, H, inter, g = 4, 256, 384, 128
 
     def proj(gen, N, K, smax):
         return [
@@ -256,22 +258,24 @@ def _():
         ]
 
     def args(gen):
-        return [randn(gen, (M, H), f16)] + proj(gen, I, H, 0.02) + proj(gen, I, H, 0.02) + proj(gen, H, I, 0.02)
+        return ([randn(gen, (M, H), f16)] + proj(gen, inter, H, 0.02) + proj(gen, inter, H, 0.02)
+                + proj(gen, H, inter, 0.02))
 
     return GatedMLP(g), args
 
 
-@case("llama2_7b_mlp_w4_g128", "GatedMLP(g=128) at LLaMA-2-7B size: 16 tokens, hidden 4096 -> 11008 -> 4096, uint4 asym, f16",
+@case("llama2_7b_mlp_w4_g128", "GatedMLP(g=128) at LLaMA-2-7B size: 16 tokens, hidden 4096 -> 11008 -> 4096, uint4 "
+      "asym, f16",
       reference=False)
 def _():
-    M, H, I, g = 16, 4096, 11008, 128
+    M, H, inter, g = 16, 4096, 11008, 128
 
     def proj(gen, N, K):
         return [torch.zeros((N, K), dtype=torch.uint8), torch.full((N, K // g), 0.01, dtype=f16),
                 torch.zeros((N, K // g), dtype=torch.uint8)]
 
     def args(gen):
-        return [randn(gen, (M, H), f16)] + proj(gen, I, H) + proj(gen, I, H) + proj(gen, H, I)
+        return [randn(gen, (M, H), f16)] + proj(gen, inter, H) + proj(gen, inter, H) + proj(gen, H, inter)
 
     return GatedMLP(g), args
 
@@ -295,7 +299,8 @@ class W4A8(torch.nn.Module):
         return F.linear(x, w)
 
 
-@case("w4a8_int8act", "W4A8(g=128): int8 activations * per-token sx, symmetric int4 (int8 storage) [N,K] * s[N,G], F.linear in f16")
+@case("w4a8_int8act", "W4A8(g=128): int8 activations * per-token sx, symmetric int4 (int8 storage) [N,K] * s[N,G], "
+      "F.linear in f16")
 def _():
     M, K, N, g = 8, 256, 64, 128
     G = K // g
@@ -319,7 +324,8 @@ class W4A8IntMM(torch.nn.Module):
         return acc.to(torch.float32) * sx * s
 
 
-@case("w4a8_intmm_perchannel", "W4A8IntMM: torch._int_mm(xq i8[M,K], q.t()) -> i32, * sx[M,1] * s[N] (per channel), f32")
+@case("w4a8_intmm_perchannel", "W4A8IntMM: torch._int_mm(xq i8[M,K], q.t()) -> i32, * sx[M,1] * s[N] (per channel), "
+      "f32")
 def _():
     M, K, N = 32, 256, 64  # _int_mm on CPU wants M > 16 and K, N multiples of 8
 
@@ -354,7 +360,8 @@ class W4A8GroupedEinsum(torch.nn.Module):
         return (P.to(torch.float32) * s.t().unsqueeze(1)).sum(0) * sx
 
 
-@case("w4a8_grouped_einsum", "W4A8GroupedEinsum(g=128): int32 per-group einsum (batch_matmul), then group scales, sum, per-token scale")
+@case("w4a8_grouped_einsum", "W4A8GroupedEinsum(g=128): int32 per-group einsum (batch_matmul), then group scales, "
+      "sum, per-token scale")
 def _():
     M, K, N, g = 8, 256, 64, 128
 
@@ -445,7 +452,8 @@ class PackedUint4(Grouped):
         return x @ dequant_nk(q, s, z, self.g, x.dtype).t()
 
 
-@case("packed_uint4x2_g128", "PackedUint4(g=128): two uint4 nibbles per uint8 byte [N,K/2], unpack with &0xF / >>4, then GptqLinear")
+@case("packed_uint4x2_g128", "PackedUint4(g=128): two uint4 nibbles per uint8 byte [N,K/2], unpack with &0xF / >>4, "
+      "then GptqLinear")
 def _():
     M, K, N, g = 4, 256, 64, 128
     G = K // g
@@ -585,7 +593,8 @@ class W4A8Asym(Grouped):
         return x @ dequant_nk(q, s, z, self.g, torch.float16).t()
 
 
-@case("w4a8_sitofp_pertoken", "W4A8Asym(g=64): int8 activations * per-token sx[M] (unsqueeze), asymmetric uint4 [N,K], x @ W.t(), f16")
+@case("w4a8_sitofp_pertoken", "W4A8Asym(g=64): int8 activations * per-token sx[M] (unsqueeze), asymmetric uint4 "
+      "[N,K], x @ W.t(), f16")
 def _():
     M, K, N, g = 6, 256, 48, 64
 
@@ -612,7 +621,8 @@ class W4A8PerTensor(Grouped):
         return x @ w.reshape(K, N)
 
 
-@case("w4a8_sitofp_pertensor", "W4A8PerTensor(g=32): int8 activations * per-tensor sx (0-d), symmetric int4 [K,N] * s[G,N], x @ W, f32")
+@case("w4a8_sitofp_pertensor", "W4A8PerTensor(g=32): int8 activations * per-tensor sx (0-d), symmetric int4 [K,N] * "
+      "s[G,N], x @ W, f32")
 def _():
     M, K, N, g = 5, 128, 24, 32
 
@@ -672,7 +682,8 @@ class GptqActOrder(torch.nn.Module):
         return F.linear(x, w)
 
 
-@case("gptq_act_order", "GptqActOrder(g=64): uint4 [N,K], scales/zeros index_select'ed through a constant g_idx (desc_act=True), F.linear, f16",
+@case("gptq_act_order", "GptqActOrder(g=64): uint4 [N,K], scales/zeros index_select'ed through a constant g_idx "
+      "(desc_act=True), F.linear, f16",
       extra_npz=lambda m: {"const_g_idx": m.g_idx.numpy()})
 def _():
     M, K, N, g = 4, 256, 32, 64
@@ -706,7 +717,8 @@ def ragged(module_class):
     return module_class(g), args
 
 
-@case("ragged_group", "RaggedGroup(g=128): K=320, scales/zeros [N,3] repeat_interleave(128)[:, :320], uint4, F.linear, f16")
+@case("ragged_group", "RaggedGroup(g=128): K=320, scales/zeros [N,3] repeat_interleave(128)[:, :320], uint4, "
+      "F.linear, f16")
 def _():
     return ragged(RaggedGroup)
 
@@ -721,7 +733,8 @@ class RaggedGroupIndex(Grouped):
         return F.linear(x, (q.to(torch.float16) - zk.to(torch.float16)) * sk)
 
 
-@case("ragged_group_index", "RaggedGroupIndex(g=128): K=320, scales/zeros [N,3] index_select'ed at arange(K)//128, uint4, F.linear, f16")
+@case("ragged_group_index", "RaggedGroupIndex(g=128): K=320, scales/zeros [N,3] index_select'ed at arange(K)//128, "
+      "uint4, F.linear, f16")
 def _():
     return ragged(RaggedGroupIndex)
 

@@ -95,7 +95,8 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     logs = tmp_path_factory.mktemp("corpus-logs")
     for r in results:  # each case's combined output, for the grep below
         (logs / f"{r.case['id']}.log").write_text(
-            f"$ {' '.join(r.argv)}\nexit {r.returncode} ({r.seconds:.2f} s)\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
+            f"$ {' '.join(r.argv)}\nexit {r.returncode} ({r.seconds:.2f} s)\n"
+            f"--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
     return {r.case["id"]: r for r in results} | {"__logs__": logs}
 
 
@@ -123,7 +124,8 @@ def test_corpus_is_well_formed():
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case(case, outcomes):
     r = outcomes[case["id"]]
-    shown = f"$ {' '.join(r.argv)}\n--- exit {r.returncode}\n--- stdout\n{r.stdout[-2000:]}\n--- stderr\n{r.stderr[-4000:]}"
+    shown = (f"$ {' '.join(r.argv)}\n--- exit {r.returncode}\n"
+             f"--- stdout\n{r.stdout[-2000:]}\n--- stderr\n{r.stderr[-4000:]}")
     assert r.returncode is not None, f"hang: no exit within {TIMEOUT} s\n{shown}"
     assert "Traceback" not in r.stdout + r.stderr, shown
     want = case.get("exit", 1)

@@ -68,7 +68,8 @@ def test_registered_once_in_mixpe_context():
 def test_stock_xdsl_opt_parses_them_in_a_fresh_process():
     text = """
     func.func @f(%a: tensor<2x4x8xf16>, %b: tensor<2x8x16xf16>, %o: tensor<2x4x16xf32>) -> tensor<2x4x16xf32> {
-      %r = linalg.batch_matmul ins(%a, %b : tensor<2x4x8xf16>, tensor<2x8x16xf16>) outs(%o : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+      %r = linalg.batch_matmul ins(%a, %b : tensor<2x4x8xf16>, tensor<2x8x16xf16>) outs(%o : tensor<2x4x16xf32>)
+          -> tensor<2x4x16xf32>
       func.return %r : tensor<2x4x16xf32>
     }"""
     out = subprocess.run(["xdsl-opt"], input=text, check=True, capture_output=True, text=True).stdout
@@ -380,7 +381,8 @@ def test_multi_result_generic_round_trips():
 def test_multi_result_parallel_generic():
     text = """
     #id = affine_map<(d0) -> (d0)>
-    func.func @f(%a: tensor<6xf32>, %b: tensor<6xf32>, %o0: tensor<6xf32>, %o1: tensor<6xf16>) -> (tensor<6xf32>, tensor<6xf16>) {
+    func.func @f(%a: tensor<6xf32>, %b: tensor<6xf32>, %o0: tensor<6xf32>, %o1: tensor<6xf16>)
+        -> (tensor<6xf32>, tensor<6xf16>) {
       %r:2 = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel"]}
           ins(%a, %b : tensor<6xf32>, tensor<6xf32>) outs(%o0, %o1 : tensor<6xf32>, tensor<6xf16>) {
       ^bb0(%p: f32, %q: f32, %u: f32, %v: f16):

@@ -153,7 +153,8 @@ def test_act_group_sum_and_bitplane_psum():
 def test_text_round_trip_through_context():
     text = """
     func.func @f(%x: tensor<4x256xf16>, %w: tensor<256x64xi8>, %s: tensor<2x64xf32>) -> tensor<4x64xf32> {
-      %y = mixpe.mpgemm %x, %w scales(%s) group 128 bits 4 signed format int layout kn zp symmetric acc f32 : (tensor<4x256xf16>, tensor<256x64xi8>, tensor<2x64xf32>) -> tensor<4x64xf32>
+      %y = mixpe.mpgemm %x, %w scales(%s) group 128 bits 4 signed format int layout kn zp symmetric acc f32
+          : (tensor<4x256xf16>, tensor<256x64xi8>, tensor<2x64xf32>) -> tensor<4x64xf32>
       func.return %y : tensor<4x64xf32>
     }"""
     module = Parser(mixpe_context(), text).parse_module()

@@ -65,8 +65,10 @@ def test_pow2_weights_run_as_shifts():
     rng = np.random.default_rng(7)
     m, k, n, g = 8, 256, 24, 64
     text = f"""
-    func.func @main(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>, %s: tensor<{n}x{k // g}xf32>) -> tensor<{m}x{n}xf32> {{
-      %y = mixpe.mpgemm %x, %w scales(%s) group {g} bits 3 signed format pow2 layout nk zp symmetric acc i32 : (tensor<{m}x{k}xi8>, tensor<{n}x{k}xi8>, tensor<{n}x{k // g}xf32>) -> tensor<{m}x{n}xf32>
+    func.func @main(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>, %s: tensor<{n}x{k // g}xf32>)
+        -> tensor<{m}x{n}xf32> {{
+      %y = mixpe.mpgemm %x, %w scales(%s) group {g} bits 3 signed format pow2 layout nk zp symmetric acc i32
+          : (tensor<{m}x{k}xi8>, tensor<{n}x{k}xi8>, tensor<{n}x{k // g}xf32>) -> tensor<{m}x{n}xf32>
       func.return %y : tensor<{m}x{n}xf32>
     }}"""
     x = rng.integers(-128, 128, (m, k)).astype(np.int8)

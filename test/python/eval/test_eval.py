@@ -46,11 +46,11 @@ def test_model_shapes_from_configs():
 
 def test_attention_layers_gqa_and_encoder_decode():
     wl = Workload("decode", 4, context=100)
-    layers = {l.name: l for l in transformer_layers(MODELS["llama-3-8b"], wl, attention=True)}
+    layers = {layer.name: layer for layer in transformer_layers(MODELS["llama-3-8b"], wl, attention=True)}
     qk = layers["attn_qk"]
     assert (qk.m, qk.k, qk.n, qk.count) == (4, 128, 100, 32 * 8 * 4)  # 4 query heads per KV head
     assert transformer_layers(MODELS["vit-b"], wl, attention=True) == []
-    assert all(l.kind == "linear" for l in transformer_layers(MODELS["vit-b"], Workload("prefill", 8), False))
+    assert all(layer.kind == "linear" for layer in transformer_layers(MODELS["vit-b"], Workload("prefill", 8), False))
 
 
 # ------------------------------------------------------------------------------ runner

@@ -118,7 +118,8 @@ def test_xdsl_parse_failure_has_a_location():
     context = ir.Context()
     context.allow_unregistered_dialects = True
     module = ir.Module.parse('"test.op"() {a = "x" : !quant.uniform<i8:f32, 1.0>} : () -> ()', context=context)
-    with pytest.raises(MixpeInteropError, match=r"^xDSL could not parse the module: <upstream module>:\d+:\d+: error: "):
+    with pytest.raises(MixpeInteropError,
+                       match=r"^xDSL could not parse the module: <upstream module>:\d+:\d+: error: "):
         run_pipeline(module, "mixpe-hoist-dequant")
 
 

@@ -222,7 +222,8 @@ def test_argument_errors():
 
 
 def test_coerce_exact_or_clear_error():
-    with pytest.raises(ValueError, match=r"^arg1: float32 value 0.1 at index \[0\] is not exactly representable as bf16$"):
+    with pytest.raises(ValueError,
+                       match=r"^arg1: float32 value 0.1 at index \[0\] is not exactly representable as bf16$"):
         coerce(np.array([0.1], np.float32), "bf16", "arg1")
     assert coerce(np.array([1.5, -2.0], np.float32), "bf16", "x").dtype == ml_dtypes.bfloat16
     np.testing.assert_array_equal(coerce(np.array([0, 15], np.uint8), "ui4", "q").astype(int), [0, 15])

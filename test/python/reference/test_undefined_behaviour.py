@@ -14,7 +14,8 @@ BODY = """
 func.func @main(%a: tensor<4xi8>, %b: tensor<4xi8>) -> tensor<4xi8> {{
   %e = tensor.empty() : tensor<4xi8>
   %r = linalg.generic {{indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                       iterator_types = ["parallel"]}} ins(%a, %b : tensor<4xi8>, tensor<4xi8>) outs(%e : tensor<4xi8>) {{
+                       iterator_types = ["parallel"]}}
+      ins(%a, %b : tensor<4xi8>, tensor<4xi8>) outs(%e : tensor<4xi8>) {{
   ^bb0(%x: i8, %y: i8, %o: i8):
     %0 = {op} %x, %y : i8
     linalg.yield %0 : i8

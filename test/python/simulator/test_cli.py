@@ -112,7 +112,7 @@ def test_internal_errors_are_guarded(monkeypatch, capsys, files):
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("mixpe.simulator.execute.run_program", boom)
+    monkeypatch.setattr("mixpe.tools.mixpe_sim.run_program", boom)
     assert mixpe_sim.main([str(prog)]) == 2
     err = capsys.readouterr().err
     assert err.strip() == ("mixpe-sim: internal error: RuntimeError: kaboom "

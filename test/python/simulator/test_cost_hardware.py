@@ -1,7 +1,6 @@
 """Hardware files: presets load, every figure is sourced, bad files fail with one clear line."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -67,8 +66,10 @@ def make(tmp_path):
     ('type = "mac_int8"', 'type = "mac_int3"', "pe.type"),
     ('[pe]', '[array.extra]\n[pe]', None),
     ('act_format = "int"', 'act_format = "int"\n[array]\ndataflow = "is"', None),
-    ('op_energy_pj = { value = 0.1867, source = "int8', 'op_energy_pj = { value = 0.1867, source = "", x = "', "pe.op_energy_pj"),
-    ('leakage_uw = { value = 21.44, source = "0.2297 (authors PE leakage/dynamic ratio) x 0.1867 pJ x 500 MHz" }', '', "pe.leakage_uw"),
+    ('op_energy_pj = { value = 0.1867, source = "int8', 'op_energy_pj = { value = 0.1867, source = "", x = "',
+     "pe.op_energy_pj"),
+    ('leakage_uw = { value = 21.44, source = "0.2297 (authors PE leakage/dynamic ratio) x 0.1867 pJ x 500 MHz" }', '',
+     "pe.leakage_uw"),
     ('[dequant]\nplacement = "in_loop"', '[dequant]\nplacement = "sometimes"', "dequant.placement"),
 ])
 def test_validation_errors(make, old, new, field):

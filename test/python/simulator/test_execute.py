@@ -97,14 +97,16 @@ def test_shift_add_programs_and_pow2():
     assert res.records[3].counts["shifts"] == M * N * K
     bad = w.copy()
     bad[0, 0] = 3
-    with pytest.raises(SimulationError, match=r"instruction 2 \(pow2_split\): weights: value 3 at index \[0, 0\] is not ±2\^p"):
+    with pytest.raises(SimulationError,
+                       match=r"instruction 2 \(pow2_split\): weights: value 3 at index \[0, 0\] is not ±2\^p"):
         run_program(b.build(), "mixpe-w4a8", [x, q, bad])
 
 
 def test_out_of_range_weight_is_an_error_with_loc():
     ins = w4a8_inputs()
     ins["arg1"][2, 3] = 16
-    with pytest.raises(SimulationError, match=r"instruction 0 \(group_psum at model.py:10\): weights: value 16 at index \[2, 3\] is outside the unsigned 4-bit range \[0, 15\]"):
+    with pytest.raises(SimulationError, match=r"instruction 0 \(group_psum at model.py:10\): weights: value 16 "
+                                              r"at index \[2, 3\] is outside the unsigned 4-bit range \[0, 15\]"):
         run_program(w4a8_linear().build(), "mixpe-w4a8", ins)
 
 
@@ -115,7 +117,8 @@ def test_input_binding_errors():
         run_program(prog, "mixpe-w4a8", {k: v for k, v in ins.items() if k != "arg3"})
     with pytest.raises(ValueError, match=r"arg0 \('x'\): shape \[4, 63\] does not match the program's \[4, 64\]"):
         run_program(prog, "mixpe-w4a8", {**ins, "arg0": ins["arg0"][:, :63]})
-    with pytest.raises(ValueError, match=r"arg2 \('s'\): float32 value 0.1 at index \[0, 0\] is not exactly representable as f16"):
+    with pytest.raises(ValueError,
+                       match=r"arg2 \('s'\): float32 value 0.1 at index \[0, 0\] is not exactly representable as f16"):
         run_program(prog, "mixpe-w4a8", {**ins, "arg2": np.full((4, 8), 0.1, np.float32)})
     with pytest.raises(ValueError, match="unexpected input key 'arg9'"):
         run_program(prog, "mixpe-w4a8", {**ins, "arg9": ins["arg0"]})

@@ -61,7 +61,8 @@ func.func @main(%x: tensor<{M}x{K}x{T}>, %s: tensor<{G}x{T}>) -> (tensor<{M}x{T}
     linalg.yield %2 : {T}
   }} -> tensor<{M}x{T}>
   %e = tensor.empty() : tensor<{K}x{M}x{T}>
-  %t = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d1, (d0 + 1) mod {K})>, affine_map<(d0, d1) -> (d0, d1)>],
+  %t = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d1, (d0 + 1) mod {K})>,
+                                         affine_map<(d0, d1) -> (d0, d1)>],
                         iterator_types = ["parallel", "parallel"]}}
       ins(%x : tensor<{M}x{K}x{T}>) outs(%e : tensor<{K}x{M}x{T}>) {{
   ^bb0(%a: {T}, %o: {T}):

@@ -58,20 +58,24 @@ def test_truncated_and_unreadable(tmp_path):
 
 @pytest.mark.parametrize("mutate, expect", [
     (lambda p: p["instructions"][0].update(op="conv"), "instruction 0 (conv at model.py:10): unknown op 'conv'"),
-    (lambda p: p["instructions"][1]["attrs"].pop("group_size"), "instruction 1 (act_group_sum): missing attr 'group_size'"),
+    (lambda p: p["instructions"][1]["attrs"].pop("group_size"),
+     "instruction 1 (act_group_sum): missing attr 'group_size'"),
     (lambda p: p["instructions"][0]["attrs"].update(group_size=5), "group_size 5 does not divide K=64"),
     (lambda p: p["instructions"][0]["attrs"].update(layout="nk"), "disagree on K"),
     (lambda p: p["instructions"][0]["attrs"].update(acc="f32"), "acc f32 does not match i8"),
     (lambda p: p["instructions"][0]["schedule"].update(pe="magic"), "schedule 'pe' must be one of"),
-    (lambda p: p["instructions"][0]["results"][0].update(shape=[4, 4, 9]), "result 'p' is declared tensor<4x4x9xi32>, expected tensor<4x4x8xi32>"),
+    (lambda p: p["instructions"][0]["results"][0].update(shape=[4, 4, 9]),
+     "result 'p' is declared tensor<4x4x9xi32>, expected tensor<4x4x8xi32>"),
     (lambda p: p["instructions"][0]["results"][0].update(dtype="i16"), "expected tensor<4x4x8xi32>"),
     (lambda p: p["instructions"][2]["results"][0].update(dtype="i32"), "result must be a float type"),
-    (lambda p: p["instructions"][2]["args"].__setitem__(1, "nope"), "instruction 2 (dequant_epilogue at model.py:11): undefined value 'nope'"),
+    (lambda p: p["instructions"][2]["args"].__setitem__(1, "nope"),
+     "instruction 2 (dequant_epilogue at model.py:11): undefined value 'nope'"),
     (lambda p: p["instructions"][1]["results"][0].update(name="p"), "value 'p' is defined twice"),
     (lambda p: p["instructions"][2]["args"].pop(), "zp_mode original takes 4 args"),
     (lambda p: p["inputs"][0].update(dtype="i9"), "unknown dtype 'i9'"),
     (lambda p: p["inputs"][0].update(shape=[4, -1]), "shape must be a list of non-negative integers"),
-    (lambda p: p["outputs"][0].update(dtype="f32"), "output 0: 'y' is declared tensor<4x8xf32> but defined as tensor<4x8xf16>"),
+    (lambda p: p["outputs"][0].update(dtype="f32"),
+     "output 0: 'y' is declared tensor<4x8xf32> but defined as tensor<4x8xf16>"),
     (lambda p: p["outputs"][0].update(name="ghost"), "output 0: value 'ghost' is never defined"),
     (lambda p: p["instructions"][0].pop("results"), "missing field 'results'"),
     (lambda p: p["instructions"][0].update(attrs=[1]), "'attrs' must be a dict"),
@@ -130,7 +134,8 @@ def test_placement_checked_against_buffer_sizes():
     b.obj["instructions"][0]["results"][0]["sram"] = {"buffer": "out", "offset": 1000}
     prog = b.build()
     check_placement(prog, {"weight": 4096, "act": 4096, "out": 2048})
-    with pytest.raises(ProgramError, match=r"value 'p' in the out buffer: bytes \[1000, 1512\) are outside the buffer's 1024 bytes"):
+    with pytest.raises(ProgramError,
+                       match=r"value 'p' in the out buffer: bytes \[1000, 1512\) are outside the buffer's 1024 bytes"):
         check_placement(prog, {"weight": 4096, "act": 4096, "out": 1024})
     b.obj["instructions"][1]["results"][0]["sram"] = {"buffer": "out", "offset": 1200}
     with pytest.raises(ProgramError, match="overlaps 'p' while both are live"):

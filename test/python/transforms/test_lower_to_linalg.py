@@ -81,7 +81,8 @@ def test_lowered_matches_hoisted(spec, seed):
 
 def test_mpgemm_lowers_directly():
     """mpgemm itself (no separate hoist run) lowers through its hoisted form."""
-    spec = LinearSpec(m=3, k=64, n=5, group=32, bits=4, signed=False, zp_mode="original", layout="nk", act="i8", style="generic")
+    spec = LinearSpec(m=3, k=64, n=5, group=32, bits=4, signed=False, zp_mode="original", layout="nk", act="i8",
+                      style="generic")
     args = random_inputs(spec, np.random.default_rng(0))
     _, y_raised = run(emit(spec), args, [MixpeRaisePass(weight_bits=4)])
     module, _ = lowered(emit(spec), [MixpeRaisePass(weight_bits=4)])
@@ -91,12 +92,15 @@ def test_mpgemm_lowers_directly():
 def test_dynamic_extents():
     """Dynamic M and N are read with tensor.dim: same numbers as the mixpe ops."""
     text = """func.func @f(%x: tensor<?x64xi8>, %w: tensor<?x64xi8>, %s: tensor<?x2xf32>) -> tensor<?x?xf32> {
-  %p = mixpe.group_psum %x, %w group 32 bits 8 signed format int layout nk : (tensor<?x64xi8>, tensor<?x64xi8>) -> tensor<?x2x?xi32>
-  %y = mixpe.dequant_epilogue %p : tensor<?x2x?xi32> scales(%s : tensor<?x2xf32>) layout nk zp symmetric -> tensor<?x?xf32>
+  %p = mixpe.group_psum %x, %w group 32 bits 8 signed format int layout nk
+      : (tensor<?x64xi8>, tensor<?x64xi8>) -> tensor<?x2x?xi32>
+  %y = mixpe.dequant_epilogue %p : tensor<?x2x?xi32> scales(%s : tensor<?x2xf32>) layout nk zp symmetric
+      -> tensor<?x?xf32>
   func.return %y : tensor<?x?xf32>
 }"""
     rng = np.random.default_rng(1)
-    args = [activations(rng, "i8", (3, 64)), activations(rng, "i8", (5, 64)), rng.uniform(0.01, 0.1, (5, 2)).astype(np.float32)]
+    args = [activations(rng, "i8", (3, 64)), activations(rng, "i8", (5, 64)),
+            rng.uniform(0.01, 0.1, (5, 2)).astype(np.float32)]
     expect = evaluate(Parser(mixpe_context(), text).parse_module(), args)[0]
     np.testing.assert_array_equal(run_lowered(text, args)[0], expect)
 
@@ -164,7 +168,8 @@ def test_bitplanes_and_bitplane_psum(case, signed, bits):
     text = _module("planes", [_t(wshape, "i8")], [_t((bits, k, n), "i1")],
                    f"mixpe.bitplanes %a0 bits {bits} {sign} layout {layout}")
     (planes,) = run_lowered(text, [q])
-    np.testing.assert_array_equal(planes, kernels.bitplanes(q, weight_bits=bits, signed=signed, layout=layout).astype(bool))
+    want = kernels.bitplanes(q, weight_bits=bits, signed=signed, layout=layout).astype(bool)
+    np.testing.assert_array_equal(planes, want)
 
     # drop one plane when there are several: absent planes are allowed (all-zero in constants)
     shifts = [s for s in range(bits) if bits == 2 or s != 1]
@@ -189,7 +194,8 @@ def test_pow2_split_and_shift_psum(case, bits):
     wshape = (k, n) if layout == "kn" else (n, k)
     pmax = (1 << (bits - 1)) - 1
     storage = "i8" if pmax < 7 else "i16"  # +-2^7 needs 9 bits
-    q = (rng.choice([-1, 1], size=wshape) << rng.integers(0, pmax + 1, size=wshape)).astype(np.int8 if storage == "i8" else np.int16)
+    q = (rng.choice([-1, 1], size=wshape) << rng.integers(0, pmax + 1, size=wshape)).astype(
+        np.int8 if storage == "i8" else np.int16)
     text = _module("split", [_t(wshape, storage)], [_t((k, n), "i1"), _t((k, n), "i8")],
                    f"mixpe.pow2_split %a0 bits {bits} layout {layout}")
     sign, exp = run_lowered(text, [q])
@@ -226,12 +232,14 @@ LOWER_TO_LLVM = [
     "--convert-func-to-llvm",
     "--reconcile-unrealized-casts",
 ]
-MLIR_TYPE = {np.dtype(np.float16): "f16", np.dtype(ml_dtypes.bfloat16): "bf16", np.dtype(np.float32): "f32", np.dtype(np.int8): "i8", np.dtype(np.uint8): "i8"}
+MLIR_TYPE = {np.dtype(np.float16): "f16", np.dtype(ml_dtypes.bfloat16): "bf16", np.dtype(np.float32): "f32",
+             np.dtype(np.int8): "i8", np.dtype(np.uint8): "i8"}
 
 
 def _dense(a: np.ndarray) -> str:
     """An exact constant: the little-endian bytes as a hex dense literal."""
-    return f'arith.constant dense<"0x{np.ascontiguousarray(a).tobytes().hex().upper()}"> : {_t(a.shape, MLIR_TYPE[a.dtype])}'
+    blob = np.ascontiguousarray(a).tobytes().hex().upper()
+    return f'arith.constant dense<"0x{blob}"> : {_t(a.shape, MLIR_TYPE[a.dtype])}'
 
 
 def generic_text(module) -> str:
@@ -266,13 +274,16 @@ def run_upstream(module, args: list[np.ndarray], out_shape, out_elem: str) -> np
     ]
     entry = "func.func @entry() {\n" + "\n".join(lines) + "\n}\nfunc.func private @printMemrefI32(tensor<*xi32>)\n"
     text = generic_text(module) + entry
-    llvm = subprocess.run([str(LLVM_BIN / "mlir-opt"), *LOWER_TO_LLVM], input=text, capture_output=True, text=True, check=True).stdout
+    llvm = subprocess.run([str(LLVM_BIN / "mlir-opt"), *LOWER_TO_LLVM], input=text, capture_output=True, text=True,
+                          check=True).stdout
     out = subprocess.run(
-        [str(LLVM_BIN / "mlir-runner"), "-e", "entry", "-entry-point-result=void", *(f"-shared-libs={p}" for p in RUNNER_LIBS)],
+        [str(LLVM_BIN / "mlir-runner"), "-e", "entry", "-entry-point-result=void",
+         *(f"-shared-libs={p}" for p in RUNNER_LIBS)],
         input=llvm, capture_output=True, text=True, check=True,
     ).stdout
     data = out[out.index("data =") + len("data =") :]
-    ints = np.array([int(v) for v in data.replace("[", " ").replace("]", " ").replace(",", " ").split()], dtype=np.int64)
+    words = data.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    ints = np.array([int(v) for v in words], dtype=np.int64)
     return ints.astype(np.int32).view(np.float32).reshape(out_shape)
 
 

@@ -33,7 +33,8 @@ def reference(spec: LinearSpec, args):
     x, q, s = args[:3]
     z = args[3] if len(args) > 3 else None
     zf = None if z is None else np.asarray(z).astype(np.float64)
-    w = kernels.dequantize(q.astype(np.int64), s.astype(np.float64), zf, group_size=spec.group, zp_mode=spec.zp_mode, layout=spec.layout)
+    w = kernels.dequantize(q.astype(np.int64), s.astype(np.float64), zf, group_size=spec.group,
+                           zp_mode=spec.zp_mode, layout=spec.layout)
     y64 = kernels.reference_linear(x.astype(np.float64), w)
     xa, wa = np.abs(x.astype(np.float64)), np.abs(w)
     s_k = np.abs(np.repeat(s.astype(np.float64) if spec.layout == "kn" else s.astype(np.float64).T, spec.group, axis=0))
@@ -74,7 +75,10 @@ def test_frontend_raised_and_hoisted_agree(spec, seed):
     assert np.all(err0 <= bound_front), float((err0 - bound_front).max())
 
 
-@pytest.mark.parametrize("name", ["gptq_uint4_g128", "awq_rescale_g128", "symmetric_kn_f32_g32", "perchannel_int8_bf16", "act3d_uint4_g128", "gated_mlp_w4_g128", "w2_g64", "w3_g128", "g256_uint4", "constant_weights_w4", "linear_bias_uint4_g128", "packed_uint4x2_g128", "gptq_int8storage_w4_g64", "w4a8_int8act"])
+@pytest.mark.parametrize("name", [
+    "gptq_uint4_g128", "awq_rescale_g128", "symmetric_kn_f32_g32", "perchannel_int8_bf16", "act3d_uint4_g128",
+    "gated_mlp_w4_g128", "w2_g64", "w3_g128", "g256_uint4", "constant_weights_w4", "linear_bias_uint4_g128",
+    "packed_uint4x2_g128", "gptq_int8storage_w4_g64", "w4a8_int8act"])
 def test_torch_inputs_raised_match_torch(name):
     """Real frontend files: raised + hoisted module vs torch's own output."""
     import ml_dtypes
@@ -103,11 +107,13 @@ def test_quantized_matmul_raise_is_bit_exact(m, k, n, zw, seed):
       %c0 = arith.constant 0 : i32
       %e = tensor.empty() : tensor<{m}x{n}xi32>
       %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
-      %y = linalg.quantized_matmul ins(%x, %w, %c0, %zw : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>, i32, i32) outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+      %y = linalg.quantized_matmul ins(%x, %w, %c0, %zw : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>, i32, i32)
+          outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
       func.return %y : tensor<{m}x{n}xi32>
     }}"""
     rng = np.random.default_rng(seed)
-    args = [rng.integers(-128, 128, (m, k)).astype(np.int8), rng.integers(-128, 128, (k, n)).astype(np.int8), np.int32(zw)]
+    args = [rng.integers(-128, 128, (m, k)).astype(np.int8), rng.integers(-128, 128, (k, n)).astype(np.int8),
+            np.int32(zw)]
     _, y0 = run(text, args, [])
     raised, y1 = run(text, args, [MixpeRaisePass()])
     assert "mixpe.mpgemm" in str(raised)

@@ -38,22 +38,31 @@ def _frontend(m, k, n, g, act, sx_kind, layout, zp, signed):
     zero_args, zero_in, zero_blk, zero_body = "", "", "", f"%c = {conv} %qq : i8 to f32"
     if zp:
         zero_args = f", %z: tensor<{p_shape}xi8>"
-        zero_in = (f", %z", f", tensor<{p_shape}xi8>", f", affine_map<(d0, d1) -> {p_map}>")
+        zero_in = (", %z", f", tensor<{p_shape}xi8>", f", affine_map<(d0, d1) -> {p_map}>")
         zero_blk = ", %zz: i8"
-        zero_body = f"%qf = {conv} %qq : i8 to f32\n    %zf = {conv} %zz : i8 to f32\n    %c = arith.subf %qf, %zf : f32"
+        zero_body = (f"%qf = {conv} %qq : i8 to f32\n    %zf = {conv} %zz : i8 to f32\n"
+                     "    %c = arith.subf %qf, %zf : f32")
     else:
         zero_in = ("", "", "")
     return f"""
-func.func @main(%xq: tensor<{m}x{k}xi8>, %sx: {sx_ty}, %q: tensor<{q_shape}xi8>, %s: tensor<{p_shape}xf32>{zero_args}) -> tensor<{m}x{n}x{act}> {{
+func.func @main(%xq: tensor<{m}x{k}xi8>, %sx: {sx_ty}, %q: tensor<{q_shape}xi8>, %s: tensor<{p_shape}xf32>{zero_args})
+    -> tensor<{m}x{n}x{act}> {{
   %ex = tensor.empty() : tensor<{m}x{k}x{act}>
-  %x = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> {sx_map}>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}} ins(%xq, %sx : tensor<{m}x{k}xi8>, {sx_ty}) outs(%ex : tensor<{m}x{k}x{act}>) {{
+  %x = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> {sx_map}>,
+                                         affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%xq, %sx : tensor<{m}x{k}xi8>, {sx_ty}) outs(%ex : tensor<{m}x{k}x{act}>) {{
   ^bb0(%a: i8, %b: {act}, %o: {act}):
     %af = arith.sitofp %a : i8 to {act}
     %v = arith.mulf %af, %b : {act}
     linalg.yield %v : {act}
   }} -> tensor<{m}x{k}x{act}>
   %ew = tensor.empty() : tensor<{q_shape}xf32>
-  %w = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> {p_map}>{zero_in[2]}, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}} ins(%q, %s{zero_in[0]} : tensor<{q_shape}xi8>, tensor<{p_shape}xf32>{zero_in[1]}) outs(%ew : tensor<{q_shape}xf32>) {{
+  %w = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> {p_map}>{zero_in[2]},
+                                         affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%q, %s{zero_in[0]} : tensor<{q_shape}xi8>, tensor<{p_shape}xf32>{zero_in[1]})
+      outs(%ew : tensor<{q_shape}xf32>) {{
   ^bb0(%qq: i8, %ss: f32{zero_blk}, %o: f32):
     {zero_body}
     %v = arith.mulf %c, %ss : f32
@@ -62,7 +71,10 @@ func.func @main(%xq: tensor<{m}x{k}xi8>, %sx: {sx_ty}, %q: tensor<{q_shape}xi8>,
   %c0 = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<{m}x{n}xf32>
   %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %r = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> {w_map}>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}} ins(%x, %w : tensor<{m}x{k}x{act}>, tensor<{q_shape}xf32>) outs(%f : tensor<{m}x{n}xf32>) {{
+  %r = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> {w_map}>,
+                                         affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}}
+      ins(%x, %w : tensor<{m}x{k}x{act}>, tensor<{q_shape}xf32>) outs(%f : tensor<{m}x{n}xf32>) {{
   ^bb0(%a: {act}, %b: f32, %acc: f32):
     {"%af = arith.extf %a : " + act + " to f32" if act != "f32" else ""}
     %p = arith.mulf {"%af" if act != "f32" else "%a"}, %b : f32
@@ -70,7 +82,9 @@ func.func @main(%xq: tensor<{m}x{k}xi8>, %sx: {sx_ty}, %q: tensor<{q_shape}xi8>,
     linalg.yield %o : f32
   }} -> tensor<{m}x{n}xf32>
   %eo = tensor.empty() : tensor<{m}x{n}x{act}>
-  %y = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}} ins(%r : tensor<{m}x{n}xf32>) outs(%eo : tensor<{m}x{n}x{act}>) {{
+  %y = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%r : tensor<{m}x{n}xf32>) outs(%eo : tensor<{m}x{n}x{act}>) {{
   ^bb0(%a: f32, %b: {act}):
     {"%t = arith.truncf %a : f32 to " + act if act != "f32" else ""}
     linalg.yield {"%t" if act != "f32" else "%a"} : {act}
@@ -145,7 +159,8 @@ def test_int_matmul_is_bit_exact(m, k, n, nk, seed):
       %c0 = arith.constant 0 : i32
       %e = tensor.empty() : tensor<{m}x{n}xi32>
       %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
-      %y = linalg.matmul ins(%x, {"%wt" if nk else "%w"} : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>) outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+      %y = linalg.matmul ins(%x, {"%wt" if nk else "%w"} : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>)
+          outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
       func.return %y : tensor<{m}x{n}xi32>
     }}"""
     rng = np.random.default_rng(seed)
@@ -190,13 +205,15 @@ def test_quantized_matmul_with_activation_zero_point(m, k, n, zx, zw, constant, 
       %c0 = arith.constant 0 : i32
       %e = tensor.empty() : tensor<{m}x{n}xi32>
       %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
-      %y = linalg.quantized_matmul ins(%x, %w, %zx, %zw : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>, i32, i32) outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
+      %y = linalg.quantized_matmul ins(%x, %w, %zx, %zw : tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>, i32, i32)
+          outs(%f : tensor<{m}x{n}xi32>) -> tensor<{m}x{n}xi32>
       func.return %y : tensor<{m}x{n}xi32>
     }}"""
     _, y0 = run(text, args, [])
     raised, y1 = run(text, args, [MixpeRaisePass()])
     assert "mixpe.mpgemm" in str(raised) and "linalg.quantized_matmul" not in str(raised)
-    assert ('iterator_types = ["reduction", "parallel"]' in str(raised)) == (not constant)  # runtime weights: a reduction
+    # runtime weights: a reduction
+    assert ('iterator_types = ["reduction", "parallel"]' in str(raised)) == (not constant)
     _, y2 = run(text, args, [MixpeRaisePass(), MixpeHoistDequantPass()])
     want = ((x.astype(np.int64) - zx) @ (w.astype(np.int64) - zw)).astype(np.int32)
     for y in (y0, y1, y2):
@@ -215,7 +232,8 @@ def test_exported_integer_activations(name, bits):
     text = (root / f"{name}.mlir").read_text()
     args = [data[f"arg{i}"] for i in range(len([f for f in data.files if f.startswith("arg")]))]
     module, y = run(text, args, [MixpeRaisePass(weight_bits=bits), MixpeHoistDequantPass()])
-    assert "mixpe.group_psum %arg0" in str(module) and "xi32>" in str(module).split("mixpe.group_psum")[1].split("\n")[0]
+    text = str(module)
+    assert "mixpe.group_psum %arg0" in text and "xi32>" in text.split("mixpe.group_psum")[1].split("\n")[0]
     ref = data["result0"].astype(np.float64)
     if "intmm" in name:
         q = data["const_qweight"] if "const_qweight" in data.files else args[2]

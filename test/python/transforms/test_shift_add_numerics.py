@@ -88,7 +88,8 @@ def psum_module(w: np.ndarray, *, act: str, m: int, g: int, bits: int, signed: b
     if resource:
         handle = f"shift_add_test_{next(_handles)}"
         value = f"dense_resource<{handle}>"
-        blob = stored.dtype.itemsize.to_bytes(4, "little").hex() + stored.astype(stored.dtype.newbyteorder("<")).tobytes().hex()
+        little = stored.astype(stored.dtype.newbyteorder("<"))
+        blob = stored.dtype.itemsize.to_bytes(4, "little").hex() + little.tobytes().hex()
         trailer = f'{{-#\n  dialect_resources: {{ builtin: {{ {handle}: "0x{blob}" }} }}\n#-}}\n'
     else:
         value = f"dense<{stored.tolist()}>"

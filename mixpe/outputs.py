@@ -1,0 +1,107 @@
+"""One policy for every file a mixpe tool writes (`-o`, `--outputs`, `--report`, eval tables).
+
+Why: writing a temp file beside the target and renaming it over the target is right for a
+regular file (a reader never sees half a file, a failed run leaves the old one), and wrong for
+everything else: run as root, `-o /dev/full` turned the device into a regular file, and
+`--report /dev/stdout` replaced the link. So:
+
+- a regular file (or a new path) is written atomically: a private temp file in the target's
+  folder, given the mode a normal create would give (0666 & ~umask, or the old file's mode),
+  renamed over the target; the temp file is removed on any failure, SIGTERM included;
+- a symlink is followed: its target is what gets written, the link stays;
+- anything else that exists (a device, a FIFO, `/dev/stdout`) and `-` are written in place;
+- a writable file in a folder we cannot create files in is written in place (as stock
+  xdsl-opt does), since atomicity is then impossible;
+- a path that is one of the tool's own inputs is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+
+class OutputError(ValueError):
+    """An output path that must not be written (one line; the tools exit 1)."""
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_not_input(path: str, inputs: Iterable[str | os.PathLike | None], flag: str) -> None:
+    """Refuse to write over one of the tool's own inputs (through links and relative paths)."""
+    if path == "-":
+        return
+    for i in inputs:
+        if i is not None and os.fspath(i) != "-" and _same_file(path, os.fspath(i)):
+            raise OutputError(f"refusing to overwrite {path} ({flag}): it is one of this run's inputs")
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit while a temp file exists, so `finally` removes it."""
+    if sys.platform == "win32" or signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        yield
+        return
+    try:
+        old = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _new_file_mode(existing: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(existing).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_output(path: str, write: Callable[[BinaryIO], object]) -> None:
+    """Call `write(binary file)` for `path` under the policy above."""
+    if path == "-":
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    target = os.path.realpath(path)  # a symlink's target is what gets written
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        with open(target, "wb") as f:  # device, FIFO, terminal: written through, never replaced
+            write(f)
+        return
+    folder = os.path.dirname(target) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        if os.path.exists(target) and os.access(target, os.W_OK):
+            with open(target, "wb") as f:  # read-only folder, writable file: in place
+                write(f)
+            return
+        raise OSError(e.errno, e.strerror, path) from None  # name the user's path, not the temp
+    with _terminate_as_exit():
+        try:
+            os.fchmod(fd, _new_file_mode(target))
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise

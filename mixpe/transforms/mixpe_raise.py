@@ -312,21 +312,7 @@ def _analyse_assignment(op: LinalgStructuredOperation, maps, loops: _Loops, xi: 
     assert x_view is not None  # found together with k_ix
     k_size = _prod(loops.extents[f"d{d}"] for d in loops.red)
 
-    q_view, layout = None, None
-    for (a, b), view in views(dq.q.leaf):
-        if (a, b) == (k_ix, loops.n):
-            q_view, layout = view, WeightLayout.KN
-        elif (a, b) == (loops.n, k_ix):
-            q_view, layout = view, WeightLayout.NK
-        if q_view:
-            break
-    if q_view is None:
-        raise Unsupported(
-            "the integer weights are not read as Q[k, n] or Q[n, k]: the contraction does not "
-            "run over the weights' input dimension"
-        )
-    assert layout is not None  # found together with q_view
-
+    q_view, layout = _weight_view(dq, k_ix, loops.n)
     if dq.scale is None:
         group, s_view = k_size, None
     else:
@@ -338,6 +324,19 @@ def _analyse_assignment(op: LinalgStructuredOperation, maps, loops: _Loops, xi: 
         if z_group != group:
             raise Unsupported(f"scales use groups of {group} but zero points groups of {z_group}")
     return Contraction(op, x_view, q_view, s_view, z_view, dq, layout, group, k_size, x_int, x_scale, loops.m_var)
+
+
+def _weight_view(dq: Dequant, k_ix: Ix, n_ix: Ix) -> tuple[View, WeightLayout]:
+    """The integer weights as Q[k, n] (`kn`) or Q[n, k] (`nk`), or Unsupported."""
+    for (a, b), view in views(dq.q.leaf):
+        if (a, b) == (k_ix, n_ix):
+            return view, WeightLayout.KN
+        if (a, b) == (n_ix, k_ix):
+            return view, WeightLayout.NK
+    raise Unsupported(
+        "the integer weights are not read as Q[k, n] or Q[n, k]: the contraction does not "
+        "run over the weights' input dimension"
+    )
 
 
 def _is_bijection(k: Ix, red: list[int], extents: dict[str, int]) -> bool:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mixpe.simulator.cost import estimate_gemm
-from mixpe.simulator.hardware import list_presets, load_hardware
+from mixpe.hw import list_presets, load_hardware
 
 PRESETS = list_presets()
 HW = {name: load_hardware(name) for name in PRESETS}

@@ -9,11 +9,13 @@ function, so the same code runs on a process pool, Dask or Ray.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -90,13 +92,22 @@ class Task:
 
 @functools.lru_cache(maxsize=None)
 def _hw_ref(hw: str, toml: str | None) -> str:
-    """The hardware argument for the compiler: the preset/path, or a per-process temp file."""
+    """The hardware argument for the compiler: the preset/path, or a file in this process's
+    private temp folder (mode 0700, made by `tempfile`, removed at exit): never a predictable
+    name in the shared temp folder, which another user could pre-create as a symlink."""
     if toml is None or (os.path.isfile(hw) and open(hw).read() == toml):
         return hw
     digest = hashlib.sha256(toml.encode()).hexdigest()[:16]
-    path = os.path.join(tempfile.gettempdir(), f"mixpe-eval-{os.getpid()}-{digest}.toml")
-    with open(path, "w") as f:
+    path = os.path.join(_private_dir(), f"{digest}.toml")
+    with open(path, "x") as f:
         f.write(toml)
+    return path
+
+
+@functools.cache
+def _private_dir() -> str:
+    path = tempfile.mkdtemp(prefix="mixpe-eval-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
 
 

@@ -47,6 +47,8 @@ def _parser() -> Parser:
     p.add_argument("--sweep", nargs="+", metavar="AXIS=V,..",
                    help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws")
     p.add_argument("--out", default="mixpe-eval-out", metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an --out folder that already holds files (they may be replaced)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="parallel workers (default: all cores)")
     p.add_argument("--executor", default="process", choices=("process", "ray", "dask"),
@@ -83,8 +85,9 @@ def _choose(kind: str, given: list[str] | None, default, known: list[str]) -> li
     return list(dict.fromkeys(names))
 
 
-def _check_out_dir(path: str) -> bool:
-    """Fails early on an unusable --out; True when the folder is still to be created."""
+def _check_out_dir(path: str, force: bool = False) -> bool:
+    """Fails early on an unusable --out (or one holding a user's files, without --force);
+    True when the folder is still to be created."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path}: exists and is not a directory")
     parent = os.path.dirname(os.path.abspath(path))
@@ -96,6 +99,9 @@ def _check_out_dir(path: str) -> bool:
         return True
     if not os.access(path, os.W_OK):
         raise UsageError(f"--out {path}: not writable")
+    if not force and (held := os.listdir(path)):
+        raise UsageError(f"--out {path}: the folder already holds {len(held)} file(s); pass --force to write "
+                         "into it (files of the same names are replaced), or name a new folder")
     return False
 
 
@@ -168,13 +174,16 @@ def run(argv: list[str]) -> int:
             raise UsageError(str(e)) from None
     if not args.no_plots and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("plots need matplotlib (pip install 'mixpe[eval]'), or pass --no-plots")
-    create = _check_out_dir(args.out)
+    create = _check_out_dir(args.out, args.force)
     designs = _designs(design_names, preset)  # a bad design fails before --out is created
     out = args.out
     if create:
         os.mkdir(out)
     try:
         base_labels = [d.label for d in designs if d.hw in baselines]
+        # without a baseline among the designs, a sweep compares each design's points with its
+        # first design (named as before the sweep makes per-point variants of it)
+        sweep_bases = base_labels or [designs[0].label]
         at = None
         if points:
             designs, at = S.sweep_designs(designs, points)
@@ -190,7 +199,7 @@ def run(argv: list[str]) -> int:
             executor.shutdown()
         if at is not None:
             report.write_tables(ev, out, [], command)
-            paths = S.write_sweep(ev, at, base_labels or [designs[0].label], out, command, plots=not args.no_plots)
+            paths = S.write_sweep(ev, at, sweep_bases, out, command, plots=not args.no_plots)
         else:
             paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
                                         reference=preset.reference, reference_baseline=preset.reference_baseline)

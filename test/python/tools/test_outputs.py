@@ -108,3 +108,29 @@ def test_batched_cost_does_not_grow_with_the_batch_count():
     assert time.perf_counter() - t < 1.0
     assert many["cycles"]["total"] == 10**8 * one["cycles"]["total"]
     assert many["energy"]["total_pj"] == pytest.approx(10**8 * one["energy"]["total_pj"], rel=1e-12)
+
+
+def test_eval_out_holding_a_users_files_needs_force(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "summary.md").write_text("mine")
+    args = ["--models", "vit-b", "--designs", "int8", "--no-plots", "--quiet", "--jobs", "1", "--out", str(out)]
+    assert mixpe_eval.main(args) == 1
+    assert "pass --force" in capsys.readouterr().err and (out / "summary.md").read_text() == "mine"
+    assert mixpe_eval.main([*args, "--force"]) == 0 and (out / "summary.md").read_text() != "mine"
+
+
+def test_sweep_of_a_single_design(tmp_path):
+    """Was: KeyError after all the work (the baseline named a per-point variant)."""
+    out = tmp_path / "s"
+    assert mixpe_eval.main(["sweep", "group=64,128", "--models", "vit-b", "--designs", "mixpe-w4a8", "--out",
+                            str(out), "--no-plots", "--quiet", "--jobs", "1"]) == 0
+    assert (out / "sweep.md").exists()
+
+
+def test_eval_hardware_variants_live_in_a_private_temp_folder():
+    from mixpe.eval import runner
+
+    path = runner._hw_ref("mixpe-w4a8", "[pe]\n# a variant\n")
+    folder = os.path.dirname(path)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and folder != "/tmp"

@@ -1,5 +1,5 @@
 """File output for evaluation reports and the tools: written under mixpe's one output policy
-(`mixpe.outputs`: regular files atomically, so an interrupted run never leaves a half-written
+(`mixpe.fileio`: regular files atomically, so an interrupted run never leaves a half-written
 report next to a complete one; devices and FIFOs in place), JSON strict, CSV and Markdown."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import io
 import json
 import math
 
-from mixpe.outputs import write_output
+from mixpe.fileio import write_output
 
 
 def write_atomic(path: str, write) -> None:
-    """Call write(binary file) for `path` under mixpe's output policy (`mixpe.outputs`):
+    """Call write(binary file) for `path` under mixpe's output policy (`mixpe.fileio`):
     regular files atomically, devices/FIFOs/`-` in place, symlinks followed."""
     write_output(path, write)
 

@@ -19,6 +19,8 @@ from typing import Any, Mapping
 
 from .dataflow import DATAFLOWS as _DATAFLOW_CLASSES
 
+from mixpe.fileio import InputTooLarge, read_limited
+
 PRESET_DIR = Path(__file__).parent / "presets"
 PE_TYPES = ("shift_add", "mac_fp16", "mac_int8", "bitfusion")
 DATAFLOWS = tuple(_DATAFLOW_CLASSES)
@@ -219,7 +221,9 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         chain = " -> ".join(p.name for p in (*seen, path.resolve()))
         raise HardwareError(f"{path}: base files form a cycle ({chain})")
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(read_limited(path, "hardware file").decode("utf-8"))
+    except InputTooLarge as err:
+        raise HardwareError(str(err)) from None
     except tomllib.TOMLDecodeError as err:
         raise HardwareError(f"{path}: invalid TOML: {err}") from None
     except UnicodeDecodeError as err:

@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from mixpe.fileio import InputTooLarge, read_limited
 from mixpe.reference.dtypes import DTYPE_NAMES
 from mixpe.simulator.program_ops import OPS, OpSpec, _check
 from mixpe.simulator.program_types import (
@@ -42,8 +43,9 @@ def load_program(source: str | os.PathLike | dict) -> Program:
     text = str(source)
     if isinstance(source, os.PathLike) or not text.lstrip().startswith("{"):
         try:
-            with open(text, encoding="utf-8") as f:
-                text = f.read()
+            text = read_limited(text, "program").decode("utf-8")
+        except InputTooLarge as e:
+            raise ProgramError(str(e)) from None
         except OSError as e:
             raise ProgramError(f"cannot read program {source}: {e.strerror or e}") from None
         except UnicodeDecodeError:

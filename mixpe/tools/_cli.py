@@ -7,6 +7,7 @@ failed run never to leave a half-written file; every tool gets that from here.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -14,7 +15,9 @@ import traceback
 import zipfile
 from collections.abc import Callable
 
-from mixpe.outputs import OutputError, check_not_input
+import numpy as np
+
+from mixpe.fileio import InputTooLarge, OutputError, check_not_input, read_limited
 from mixpe.eval.files import json_default, write_atomic, write_json  # noqa: F401 (the tools' too)
 from mixpe.hw import HardwareError
 from mixpe.reference.dtypes import to_numpy
@@ -59,8 +62,12 @@ def read_bytes(path, kind: str, *, limit: int | None = None, label: str | None =
     """A file's bytes (the first `limit`), or one clear line saying why they cannot be read."""
     label = label or str(path)
     try:
-        with open(path, "rb") as f:
-            return f.read() if limit is None else f.read(limit)
+        if limit is not None:  # a prefix (e.g. magic bytes)
+            with open(path, "rb") as f:
+                return f.read(limit)
+        return read_limited(path, kind.removeprefix("an ").removeprefix("a "))
+    except InputTooLarge as e:
+        raise UsageError(str(e)) from None
     except FileNotFoundError:
         raise UsageError(f"{label}: no such file") from None
     except IsADirectoryError:
@@ -79,7 +86,7 @@ def load_inputs(path: str, program) -> dict:
             key = f"arg{i}"
             if key not in npz.files:
                 raise UsageError(f"--inputs {path}: missing key {key} ('{v.name}', {v.type})")
-            out[key] = _member(npz, key, v.type.dtype, f"--inputs {path}")
+            out[key] = _member(npz, key, v.type.dtype, f"--inputs {path}", v.type.shape)
         # result<i> keys are reference outputs that test data often ships alongside inputs.
         extra = sorted(k for k in set(npz.files) - set(out) if not re.fullmatch(r"result\d+", k))
     if extra:
@@ -124,7 +131,7 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
                 raise UsageError(f"{flag} {path}: unexpected key {key} "
                                  f"(the program has {len(program.outputs)} results)")
             v = program.outputs[i]
-            a = _member(npz, key, v.type.dtype, f"{flag} {path}")
+            a = _member(npz, key, v.type.dtype, f"{flag} {path}", v.type.shape)
             want = to_numpy(v.type.dtype)
             if a.dtype != want and a.dtype.kind not in "biuf":
                 raise UsageError(f"{flag} {path}: {key} holds {a.dtype}, not numbers ({v.type})")
@@ -135,8 +142,22 @@ def load_results(path: str, program, flag: str = "--expect") -> dict:
     return out
 
 
-def _member(npz, key: str, dtype: str, where: str):
-    """One npz member; ml_dtypes values (stored as raw void bytes) viewed as `dtype`."""
+def _member(npz, key: str, dtype: str, where: str, shape: tuple[int, ...]):
+    """One npz member, checked from its header before a byte of data is read (a 3 MB zip bomb
+    must not inflate to gigabytes): it may not hold more elements than `shape` declares. ml_dtypes
+    values (stored as raw void bytes) are viewed as `dtype`."""
+    declared = math.prod(shape)
+    try:
+        with npz.zip.open(f"{key}.npy") as f:
+            version = np.lib.format.read_magic(f)
+            header = np.lib.format.read_array_header_1_0(f) if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0(f)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise UsageError(f"{where}: cannot read {key} (not an .npy member?): {e}") from None
+    found = math.prod(header[0])
+    if found > declared:  # (a smaller or reshaped array gets the shape message when it is bound)
+        raise UsageError(f"{where}: {key} holds {found:,} elements {list(header[0])}, more than the "
+                         f"{declared:,} the program declares {list(shape)}; refused before reading it")
     try:
         a = npz[key]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:

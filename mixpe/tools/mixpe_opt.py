@@ -21,7 +21,7 @@ from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from mixpe.outputs import check_not_input, write_output
+from mixpe.fileio import check_not_input, write_output
 from mixpe import __version__
 from mixpe.diagnostics import LocatingParser, decode_source, one_line, parse_error_line, verify_located
 from mixpe.dialects import linalg_compat
@@ -112,7 +112,7 @@ class MixpeOptMain(xDSLOptMain):
         super().apply_passes(prog)
 
     def commit_output(self) -> None:
-        """Writes `-o` under mixpe's output policy (`mixpe.outputs`): a regular file atomically,
+        """Writes `-o` under mixpe's output policy (`mixpe.fileio`): a regular file atomically,
         so a failed run never leaves a half-written file; a device or FIFO in place."""
         if self.args.output_file is None:
             return

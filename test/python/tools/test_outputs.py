@@ -1,4 +1,4 @@
-"""One output policy for every tool (mixpe.outputs), and the reliability fixes that came with it:
+"""One output policy for every tool (mixpe.fileio), and the reliability fixes that came with it:
 never replace what is not ours, never overwrite our own inputs, strict JSON, bounded work."""
 
 import json
@@ -12,7 +12,7 @@ import pytest
 
 from mixpe.eval.files import write_json
 from mixpe.hw import load_hardware
-from mixpe.outputs import OutputError, check_not_input, write_output
+from mixpe.fileio import OutputError, check_not_input, write_output
 from mixpe.simulator import report
 from mixpe.tools import mixpe_eval, mixpe_opt, mixpe_run
 

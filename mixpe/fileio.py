@@ -1,4 +1,10 @@
-"""One policy for every file a mixpe tool writes (`-o`, `--outputs`, `--report`, eval tables).
+"""One policy for every file a mixpe tool reads or writes.
+
+Reading: every input is read with a size limit, checked before allocating (`read_limited`):
+`/dev/zero` given as a program, module or hardware file is refused after `limit` bytes instead
+of filling the memory, and a regular file larger than the limit is refused from its size alone.
+
+Writing (`-o`, `--outputs`, `--report`, eval tables):
 
 Why: writing a temp file beside the target and renaming it over the target is right for a
 regular file (a reader never sees half a file, a failed run leaves the old one), and wrong for
@@ -29,6 +35,29 @@ from typing import BinaryIO
 
 class OutputError(ValueError):
     """An output path that must not be written (one line; the tools exit 1)."""
+
+
+class InputTooLarge(ValueError):
+    """An input larger than its kind's limit (one line; the tools exit 1)."""
+
+
+MiB = 1 << 20
+LIMITS = {"hardware file": 1 * MiB, "program": 1024 * MiB, "MLIR file": 1024 * MiB}
+
+
+def read_limited(path: str | os.PathLike, what: str, limit: int | None = None) -> bytes:
+    """The bytes of `path` if there are at most `limit` (default: LIMITS[what]); refused from
+    the size of a regular file, or after `limit` bytes of a device or FIFO."""
+    limit = LIMITS[what] if limit is None else limit
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+            raise InputTooLarge(f"{os.fspath(path)}: {st.st_size:,} bytes is more than a {what} may hold "
+                                f"({limit:,} bytes)")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise InputTooLarge(f"{os.fspath(path)}: more than {limit:,} bytes, more than a {what} may hold")
+    return data
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -29,7 +29,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
 # the dialect modules register their ops' evaluators when imported
-from mixpe.interp import func as _func, linalg as _linalg, tensor as _tensor  # noqa: F401
+from mixpe.interp import func as _func, linalg as _linalg, mixpe_ops as _mixpe_ops  # noqa: F401
+from mixpe.interp import tensor as _tensor  # noqa: F401
 from mixpe.interp.arith import _constant_values
 from mixpe.interp.core import EvaluationError, _export, _import, register_op_evaluator
 from mixpe.interp.structured import _Interp

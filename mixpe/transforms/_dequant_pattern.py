@@ -75,10 +75,6 @@ class Node:
 Expr = Leaf | Const | Node
 
 
-def expr_type(e: Expr) -> Attribute:
-    return e.type
-
-
 # ------------------------------------------------------------------ index helpers
 
 

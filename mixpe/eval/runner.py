@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import functools
 import hashlib
 import io
+import multiprocessing.util
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -108,6 +112,10 @@ def _hw_ref(hw: str, toml: str | None) -> str:
 def _private_dir() -> str:
     path = tempfile.mkdtemp(prefix="mixpe-eval-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
+    # pool and Dask workers leave through os._exit, which skips atexit: multiprocessing runs its
+    # own exit finalizers there
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                                  exitpriority=0)
     return path
 
 
@@ -167,57 +175,144 @@ class _Serial:
             f.set_exception(e)
         return f
 
-    def shutdown(self) -> None:
+    def shutdown(self, cancel: bool = False) -> None:
         pass
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Process-pool worker initializer: the worker dies with mixpe-eval, even when mixpe-eval
+    is killed by SIGKILL and cannot clean up (before, orphaned workers waited for work forever).
+
+    On Linux, prctl(PR_SET_PDEATHSIG, SIGKILL) has the kernel kill the worker when the thread
+    that started it exits (the pool starts workers from the submitting thread, mixpe-eval's
+    main thread; with the forkserver start method that is the forkserver, which exits with
+    mixpe-eval). A parent that died before the prctl is caught by looking at it afterwards.
+    SIGTERM is reset to the default (a forked worker inherits the parent's handler, which
+    raises SystemExit: the pool would deliver that as a task's result and keep the worker) and
+    SIGINT ignored (Ctrl-C reaches the whole process group; the parent stops the pool)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl (unusual libc): workers end with the pool only
+        return
+    if not _alive(parent):
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:  # a zombie has exited: "pid (comm) Z ..."
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal or no /proc: assume alive
+        return True
+
+
+class _Processes:
+    """A local process pool whose workers never outlive mixpe-eval: `_die_with_parent` covers
+    SIGKILL, and `shutdown(cancel=True)` (an exception or SIGTERM in mixpe-eval) drops the
+    queued tasks and kills the workers instead of waiting for the running ones."""
+
+    def __init__(self, jobs: int):
+        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+    def submit(self, fn, *args) -> Future:
+        return self.pool.submit(fn, *args)
+
+    def shutdown(self, cancel: bool = False) -> None:
+        if not cancel:
+            self.pool.shutdown(wait=True)
+            return
+        # the workers, before shutdown forgets them (`_processes` is the only handle on them
+        # before Python 3.14's kill_workers(); a worker holds nothing that needs cleaning up)
+        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            with contextlib.suppress(OSError, ValueError):
+                w.kill()
+        deadline = time.monotonic() + 5
+        for w in workers:
+            with contextlib.suppress(ValueError):
+                w.join(max(0.0, deadline - time.monotonic()))
+
+
 class _Ray:
-    """Ray tasks; `ObjectRef.future()` gives the concurrent.futures interface."""
+    """Ray tasks; `ObjectRef.future()` gives the concurrent.futures interface. Without an
+    address a local Ray node is started for this run (dashboard off) and stopped after it."""
 
     def __init__(self, jobs: int, address: str | None):
         import ray  # pyright: ignore[reportMissingImports]  # optional executor, not a dependency
 
         self.ray = ray
+        self.started = not ray.is_initialized() and not address
         if not ray.is_initialized():
+            extra = {} if address else {"include_dashboard": False}
             ray.init(address=address, num_cpus=None if address else jobs, ignore_reinit_error=True,
-                     log_to_driver=False)
+                     log_to_driver=False, **extra)
         self.remote = ray.remote(simulate)
+        self.refs: list = []
 
     def submit(self, fn, *args) -> Future:
         assert fn is simulate
-        return self.remote.remote(*args).future()
+        ref = self.remote.remote(*args)
+        self.refs.append(ref)
+        return ref.future()
 
-    def shutdown(self) -> None:
-        pass  # a user's cluster outlives the run; a local one ends with the process
+    def shutdown(self, cancel: bool = False) -> None:
+        if cancel:
+            for ref in self.refs:
+                with contextlib.suppress(Exception):  # finished tasks cannot be cancelled
+                    self.ray.cancel(ref, force=True)
+        if self.started:  # a user's cluster outlives the run; the local node ends with it
+            self.ray.shutdown()
 
 
 class _Dask:
-    """dask.distributed's own concurrent.futures executor (`Client.get_executor()`)."""
+    """dask.distributed's own concurrent.futures executor (`Client.get_executor()`). Without an
+    address, a `LocalCluster` of `jobs` worker processes, scheduler and workers listening on
+    127.0.0.1 only, no dashboard, closed with the run (also on SIGTERM, via `shutdown`)."""
 
     def __init__(self, jobs: int, address: str | None):
-        from distributed import Client
+        from distributed import Client, LocalCluster
 
-        self.client = Client(address) if address else Client(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        self.cluster = None if address else LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None)  # pyright: ignore[reportArgumentType]  # None: no dashboard (annotated str)
+        self.client = Client(address) if address else Client(self.cluster)
         self.executor = self.client.get_executor()
 
     def submit(self, fn, *args) -> Future:
         return self.executor.submit(fn, *args)
 
-    def shutdown(self) -> None:
-        self.executor.shutdown()
-        self.client.close()
+    def shutdown(self, cancel: bool = False) -> None:
+        try:
+            self.executor.shutdown(wait=not cancel)  # wait=False cancels the pending futures
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
 
 
 _PACKAGES = {"ray": "ray", "dask": "distributed"}
 
 
 def make_executor(kind: str, jobs: int, address: str | None = None):
-    """`process` (default, local), `ray` or `dask`, the latter imported only when asked for."""
+    """`process` (default, local), `ray` or `dask`, the latter imported only when asked for.
+    Every executor has `submit(fn, *args) -> Future` and `shutdown(cancel=False)`; after a
+    failure or SIGTERM, `shutdown(cancel=True)` drops the queued tasks and stops local workers."""
     if kind not in EXECUTORS:
         raise ValueError(f"unknown executor '{kind}' (known: {', '.join(EXECUTORS)})")
     if kind == "process":
-        return _Serial() if jobs <= 1 else ProcessPoolExecutor(max_workers=jobs)
+        return _Serial() if jobs <= 1 else _Processes(jobs)
     try:
         return _Ray(jobs, address) if kind == "ray" else _Dask(jobs, address)
     except ImportError as e:

@@ -14,10 +14,12 @@ model, a Markdown summary (speedup and energy-reduction tables, geomeans) and pl
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shlex
 import shutil
+import signal
 import sys
 
 from mixpe.eval import preset as P
@@ -127,6 +129,37 @@ def _progress(quiet: bool):
     return lambda total: tqdm(total=total, desc=f"{PROG}: compile+simulate", unit="layer", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """While the evaluation runs, SIGTERM raises SystemExit(143) in the main thread, so the
+    pool is stopped and a created --out folder removed as on any failure (by default SIGTERM
+    ends the process on the spot, leaving both behind). A second SIGTERM during that cleanup is
+    ignored. Only replaces the default action (a host program's own handler stays); the default
+    is restored after. Yields `rearm()`, which installs the handler again after a library
+    replaced it (`ray.init` sets its own SIGTERM handler in the driver)."""
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    try:
+        installed = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        if installed:
+            signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        installed = False
+
+    def rearm() -> None:
+        if installed and signal.getsignal(signal.SIGTERM) not in (handler, signal.SIG_IGN):
+            signal.signal(signal.SIGTERM, handler)
+
+    try:
+        yield rearm
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _sweep_argv(argv: list[str]) -> list[str]:
     """`sweep a=1,2 b=3 --opt` -> `--sweep a=1,2 b=3 --opt`."""
     if argv and argv[0] == "sweep":
@@ -177,36 +210,44 @@ def run(argv: list[str]) -> int:
     create = _check_out_dir(args.out, args.force)
     designs = _designs(design_names, preset)  # a bad design fails before --out is created
     out = args.out
-    if create:
-        os.mkdir(out)
-    try:
-        base_labels = [d.label for d in designs if d.hw in baselines]
-        # without a baseline among the designs, a sweep compares each design's points with its
-        # first design (named as before the sweep makes per-point variants of it)
-        sweep_bases = base_labels or [designs[0].label]
-        at = None
-        if points:
-            designs, at = S.sweep_designs(designs, points)
-            designs = S.materialise(designs, out)
-        command = shlex.join([PROG, *argv])
+    made = False
+    with _terminate_as_exit() as rearm:
         try:
-            executor = runner.make_executor(args.executor, args.jobs, args.address)
-        except runner.ExecutorUnavailable as e:
-            raise UsageError(str(e)) from None
-        try:
-            ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor, _progress(args.quiet))
-        finally:
+            if create:
+                os.mkdir(out)
+                made = True
+            base_labels = [d.label for d in designs if d.hw in baselines]
+            # without a baseline among the designs, a sweep compares each design's points with its
+            # first design (named as before the sweep makes per-point variants of it)
+            sweep_bases = base_labels or [designs[0].label]
+            at = None
+            if points:
+                designs, at = S.sweep_designs(designs, points)
+                designs = S.materialise(designs, out)
+            command = shlex.join([PROG, *argv])
+            try:
+                executor = runner.make_executor(args.executor, args.jobs, args.address)
+            except runner.ExecutorUnavailable as e:
+                raise UsageError(str(e)) from None
+            rearm()
+            try:
+                ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor,
+                                     _progress(args.quiet))
+            except BaseException:  # SIGTERM, Ctrl-C, a failed task: stop the workers now
+                with contextlib.suppress(Exception):  # the original error is the one to report
+                    executor.shutdown(cancel=True)
+                raise
             executor.shutdown()
-        if at is not None:
-            report.write_tables(ev, out, [], command)
-            paths = S.write_sweep(ev, at, sweep_bases, out, command, plots=not args.no_plots)
-        else:
-            paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
-                                        reference=preset.reference, reference_baseline=preset.reference_baseline)
-    except BaseException:
-        if create:  # a failed run leaves no half-filled folder behind
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+            if at is not None:
+                report.write_tables(ev, out, [], command)
+                paths = S.write_sweep(ev, at, sweep_bases, out, command, plots=not args.no_plots)
+            else:
+                paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
+                                            reference=preset.reference, reference_baseline=preset.reference_baseline)
+        except BaseException:
+            if made:  # a failed or terminated run leaves no half-filled folder behind
+                shutil.rmtree(out, ignore_errors=True)
+            raise
     if not args.quiet:
         _print_summary(ev, base_labels, paths, at is not None)
     return 0

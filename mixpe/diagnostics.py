@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import struct
 import sys
 import weakref
 from collections.abc import Iterator
@@ -19,9 +20,34 @@ from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Operation, Region
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 _LOCATIONS: weakref.WeakKeyDictionary[Operation, str] = weakref.WeakKeyDictionary()
+
+# Nesting the parser accepts: regions inside regions, attributes/types inside attributes/types.
+# Real IR nests a few levels deep; these limits keep every later recursive walk (verifier,
+# printer, passes) well inside Python's stack, so a deeply nested file is a one-line error.
+MAX_REGION_DEPTH = 100
+MAX_ATTRIBUTE_DEPTH = 100
+# Python frames allowed while parsing or verifying (xDSL recurses ~11 frames per region level)
+_RECURSION_LIMIT = 20_000
+
+
+@contextlib.contextmanager
+def deep_recursion(limit: int = _RECURSION_LIMIT) -> Iterator[None]:
+    """Raises Python's recursion limit to `limit` for the block (parsing and verifying IR nested
+    up to the limits above needs more than the default 1000 frames)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def too_deep(what: str) -> str:
+    return f"nested too deeply ({what})"
 
 
 class LocatingParser(Parser):
@@ -36,7 +62,12 @@ class LocatingParser(Parser):
         if self._current_token.kind == MLIRTokenKind.EOF:  # xDSL: "Could not parse entire input!"
             self.raise_error("the input is empty: expected an operation (e.g. builtin.module or func.func)")
         try:
-            return super().parse_module(allow_implicit_module)
+            with deep_recursion():
+                return super().parse_module(allow_implicit_module)
+        except RecursionError:
+            # nesting the depth counters below do not see (e.g. a dense literal's brackets)
+            raise ParseError(self._current_token.span,
+                             too_deep("more nesting than the parser's recursion limit")) from None
         except ParseError as e:
             # xDSL reports undefined values at the end of the file; point at the first use
             uses = self.__dict__.get("_first_uses", {})
@@ -53,6 +84,16 @@ class LocatingParser(Parser):
         stack.append(start)
         try:
             op = super().parse_operation()
+        except (ParseError, RecursionError):
+            raise
+        except (DiagnosticException, ValueError, OverflowError, struct.error) as e:
+            # an attribute or op built from the text rejected a value (an integer above i64, say):
+            # report it at the token just read, as the parse error it is
+            at = self.__dict__.get("_last_token", self._current_token).span
+            msg = one_line(str(e))
+            if isinstance(e, (OverflowError, struct.error)):  # packing into an array attribute
+                msg = f"a value is out of range for the type it is stored in ({msg})"
+            raise ParseError(at, msg) from None
         finally:
             stack.pop()
         _LOCATIONS[op] = f"{loc.file}:{loc.line + self.line_offset}:{loc.col}"
@@ -75,10 +116,48 @@ class LocatingParser(Parser):
         self.raise_error(f"unknown operation '{name}': no dialect '{dialect}' is registered "
                          "(--allow-unregistered-dialect keeps unknown ops as they are)", at)
 
+    def _consume_token(self, expected_kind=None):
+        token = super()._consume_token(expected_kind)
+        self.__dict__["_last_token"] = token
+        return token
+
+    def _nested_attribute(self, parse):
+        """`parse()` one attribute or type, at most MAX_ATTRIBUTE_DEPTH levels deep; a value it
+        rejects (1e300 in an f16 dense literal) is a parse error spanning the attribute."""
+        start = self._current_token.span
+        depth = self.__dict__.get("_attribute_depth", 0)
+        if depth >= MAX_ATTRIBUTE_DEPTH:
+            self.raise_error(too_deep(f"more than {MAX_ATTRIBUTE_DEPTH} levels of nested attributes and types"),
+                             start)
+        self.__dict__["_attribute_depth"] = depth + 1
+        try:
+            return parse()
+        except (ParseError, RecursionError):
+            raise
+        except (DiagnosticException, ValueError, OverflowError, struct.error) as e:
+            last = self.__dict__.get("_last_token", self._current_token).span
+            span = Span(start.start, max(start.end, last.end), start.input)
+            msg = one_line(str(e))
+            if isinstance(e, (OverflowError, struct.error)):  # "float too large to pack with e format"
+                text = str(span.text)
+                typ = text.rsplit(":", 1)[1].strip() if ":" in text else "its type"
+                msg = f"a value is out of range for {printable(typ)} ({msg})"
+            raise ParseError(span, msg) from None
+        finally:
+            self.__dict__["_attribute_depth"] = depth
+
+    def parse_optional_attribute(self):
+        return self._nested_attribute(super().parse_optional_attribute)
+
+    def parse_optional_type(self):
+        return self._nested_attribute(super().parse_optional_type)
+
     def parse_optional_region(self, arguments=None) -> Region | None:
         # remember where each open region starts, for the unterminated-region message below
         opening = self._current_token.span
         stack = self.__dict__.setdefault("_open_regions", [])
+        if len(stack) >= MAX_REGION_DEPTH and self._current_token.kind == MLIRTokenKind.L_BRACE:
+            self.raise_error(too_deep(f"more than {MAX_REGION_DEPTH} nested regions"), opening)
         stack.append(opening)
         try:
             return super().parse_optional_region(arguments)
@@ -120,16 +199,39 @@ def op_location(op: Operation) -> str | None:
 
 def one_line(message: str) -> str:
     """Collapses a multi-line xDSL message into its informative lines, with control characters
-    (a NUL byte in binary input, say) escaped so the line prints as one line of text."""
+    (a NUL byte in binary input, say) escaped so the line prints as one line of text, and
+    overlong tokens cut (`printable`)."""
     lines = [printable(ln).strip(" |^-") for ln in str(message).splitlines()]
     text = ""
     for ln in filter(None, lines):
         text += (" " if text.endswith(":") else "; " if text else "") + ln
-    return text
+    return clip(text)
+
+
+MAX_LINE = 1000  # characters of one diagnostic line
+
+
+def clip(line: str) -> str:
+    """`line` cut to MAX_LINE characters, saying how long it was."""
+    return line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]}…({len(line):,} characters)"
+
+
+MAX_TOKEN = 80  # characters of one token (a run of non-blanks) a message shows
+MAX_PATH_TOKEN = 4096  # ...or of a token holding a '/': file paths are shown whole (PATH_MAX)
 
 
 def printable(text: str) -> str:
-    """`text` with control and other non-printable characters as escapes (\\x00, \\x7f)."""
+    """`text` with control and other non-printable characters as escapes (\\x00, \\x7f), and
+    every token longer than MAX_TOKEN characters (MAX_PATH_TOKEN for paths) cut to its start and
+    `…(N characters)`: a 10 MB identifier in an input is not echoed whole."""
+    def cut(m: re.Match) -> str:
+        token = m.group()
+        if len(token) <= (MAX_PATH_TOKEN if "/" in token else MAX_TOKEN):
+            return token
+        tail = token[len(token.rstrip("'\":,;)]}>")):][-3:]  # keep a closing quote or colon: 'name':
+        return f"{token[:MAX_TOKEN // 2]}…({len(token):,} characters){tail}"
+
+    text = re.sub(r"[^\s]{%d,}" % (MAX_TOKEN + 1), cut, str(text))
     return re.sub(r"[^\S \t]|[\x00-\x08\x0b-\x1f\x7f-\x9f]",
                   lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
@@ -151,6 +253,7 @@ def decode_source(data: bytes | str, filename: str, line_offset: int = 0) -> str
 
 def format_diagnostic(severity: str, message: str, op: Operation | None = None) -> str:
     where = op_location(op) if op is not None else None
+    where = printable(where) if where else None  # the file name comes from the command line
     text = one_line(message)
     if op is not None and where is None:
         text = f"'{op.name}': {text}"
@@ -199,7 +302,8 @@ def remark(pass_name: str, op: Operation, message: str) -> None:
 
 
 def parse_error_line(error: ParseError) -> str:
-    return f"{error.span.get_location()}: error: {one_line(error.msg)}"
+    # the file name comes from the command line: a newline in it must not split the line
+    return f"{printable(str(error.span.get_location()))}: error: {one_line(error.msg)}"
 
 
 def _visible(value, user: Operation, order: dict) -> bool:
@@ -230,6 +334,15 @@ def _visible(value, user: Operation, order: dict) -> bool:
 
 def verify_located(module: ModuleOp) -> None:
     """Verifies op by op so that the failure names the offending op's location."""
+    with deep_recursion():
+        try:
+            _verify_ops(module)
+        except RecursionError:
+            raise DiagnosticException(format_diagnostic(
+                "error", too_deep("more nesting than the verifier's recursion limit"), module)) from None
+
+
+def _verify_ops(module: ModuleOp) -> None:
     order: dict = {}
     for op in module.walk():
         try:

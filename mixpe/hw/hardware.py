@@ -6,11 +6,16 @@ a number without a source.  A file may name a ``base`` file (``base = "_base-28n
 whose tables are merged underneath it, so shared figures are written (and sourced)
 once.  Presets ship in ``mixpe/hw/presets``; files whose name starts with ``_`` are
 bases, not presets.  The schema is documented in ``docs/hardware.md``.
+
+A ``base`` is a bare name, never a path: ``<name>.toml`` in the including file's own folder,
+else the preset (or preset base) of that name.  A name with ``/``, ``\\`` or a leading ``.``
+is refused, so a hardware file cannot make the loader read ``/etc/passwd`` or ``../..``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,9 @@ PE_TYPES = ("shift_add", "mac_fp16", "mac_int8", "bitfusion")
 DATAFLOWS = tuple(_DATAFLOW_CLASSES)
 PLACEMENTS = ("epilogue", "in_loop")
 ACT_FORMATS = ("int", "fp")
+# tables and arrays inside tables and arrays: the schema needs 5 (vector.ops.<kind>.cycles)
+MAX_TOML_DEPTH = 32
+_BASE_NAME = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9_+.\-]*")
 
 
 class HardwareError(ValueError):
@@ -224,6 +232,9 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         data = tomllib.loads(read_limited(path, "hardware file").decode("utf-8"))
     except InputTooLarge as err:
         raise HardwareError(str(err)) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise HardwareError(f"{path}: nested too deeply (more than {MAX_TOML_DEPTH} levels of "
+                            "tables and arrays)") from None
     except tomllib.TOMLDecodeError as err:
         raise HardwareError(f"{path}: invalid TOML: {err}") from None
     except UnicodeDecodeError as err:
@@ -231,15 +242,40 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise HardwareError(f"{path}: line {line}: not UTF-8 text (byte 0x{err.object[err.start]:02x})") from None
     except OSError as err:
         raise HardwareError(f"{path}: cannot read ({err.strerror or err})") from None
+    _check_depth(data, path)
     base_name = data.pop("base", None)
     if base_name is None:
         return data
+    return _merge(_read_merged(_base_path(path, base_name), seen + (path.resolve(),)), data)
+
+
+def _check_depth(data: dict[str, Any], path: Path) -> None:
+    """Refuses tables and arrays nested more than MAX_TOML_DEPTH deep (walked without recursion;
+    merging, validating and printing a value all recurse)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TOML_DEPTH:
+            raise HardwareError(f"{path}: nested too deeply (more than {MAX_TOML_DEPTH} levels of "
+                                "tables and arrays)")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+
+
+def _base_path(path: Path, base_name: Any) -> Path:
+    """The file `base = "name"` names: `name.toml` next to `path`, else the preset `name`.
+    Only a bare name is accepted, never a path (module docstring)."""
+    what = "must be the name of a TOML file next to it or of a preset (no path)"
     if not isinstance(base_name, str) or not base_name:
-        raise HardwareError(f"{path}: field 'base': must be the name of a TOML file next to it, got {base_name!r}")
-    base_path = path.parent / f"{base_name}.toml"
-    if not base_path.is_file():
-        raise HardwareError(f"{path}: field 'base': no file {base_path.name} next to it")
-    return _merge(_read_merged(base_path, seen + (path.resolve(),)), data)
+        raise HardwareError(f"{path}: field 'base': {what}, got {base_name!r}")
+    name = base_name.removesuffix(".toml")
+    if not _BASE_NAME.fullmatch(name) or len(name) > 255:
+        shown = base_name if len(base_name) <= 80 else base_name[:40] + f"…({len(base_name):,} characters)"
+        raise HardwareError(f"{path}: field 'base': {what}, got {shown!r}")
+    for candidate in (path.parent / f"{name}.toml", PRESET_DIR / f"{name}.toml"):
+        if candidate.is_file():
+            return candidate
+    raise HardwareError(f"{path}: field 'base': no file {name}.toml next to it and no preset {name}")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Mapping
 
 from .dataflow import DATAFLOWS, Dataflow, ceil_div
 from .hardware import Hardware
-from .precision import Prec, check_shape, resolve_group_size, resolve_precision
+from .precision import Prec, check_shape, check_tile, resolve_group_size, resolve_precision
 
 ORDERS = ("mnk", "nmk", "mkn", "kmn", "nkm", "knm")  # outermost loop first
 
@@ -73,12 +73,7 @@ def plan_tiles(hw, df: Dataflow, prec: Prec, M, N, K, g, tile, order, out_bits, 
     if fits:
         if g and tk % g and tk != K:
             return None
-        inside_k = order[order.index("k") + 1:]
-        foot_m = M if "m" in inside_k else tm
-        foot_n = N if "n" in inside_k else tn
-        if (w_bits(tk, tn) > hw.sram.capacity_bits("weight")
-                or a_bits(tm, tk) > hw.sram.capacity_bits("act")
-                or foot_m * foot_n * hw.pe.acc_bits > hw.sram.capacity_bits("out")):
+        if tile_overflow(hw, prec, M, N, g, tile, order) is not None:
             return None
     trips = {d: ceil_div(ext[d], tsz[d]) for d in ext}
     last = {d: ext[d] - (trips[d] - 1) * tsz[d] for d in ext}
@@ -119,6 +114,54 @@ def plan_tiles(hw, df: Dataflow, prec: Prec, M, N, K, g, tile, order, out_bits, 
         stall += count * max(0, ceil_div(fw + fa + writeback, bw) - tc.compute - tc.fill_drain)
     return Plan(tile, order, compute, fill, stall, initial, {"weight": rd_w, "act": rd_a}, wr,
                  act_e, wt_e, visits, (last["m"], last["n"]))
+
+
+def tile_footprint(hw, prec: Prec, M: int, N: int, g: int, tile, order: str) -> dict[str, int]:
+    """Bits one step of `tile` (tm, tn, tk) under loop `order` keeps in each SRAM buffer: the
+    weight tile with its scales and zero points, the activation tile, and the partial sums
+    (all of M or N when that loop runs inside the k loop)."""
+    tm, tn, tk = tile
+    inside_k = order[order.index("k") + 1:]
+    foot_m = M if "m" in inside_k else tm
+    foot_n = N if "n" in inside_k else tn
+    scales = ceil_div(tk, g) * tn * 2 * hw.dequant.scale_bits if g else 0
+    return {"weight": tk * tn * prec.wb + scales, "act": tm * tk * prec.ab,
+            "out": foot_m * foot_n * hw.pe.acc_bits}
+
+
+def tile_overflow(hw, prec: Prec, M: int, N: int, g: int, tile, order: str) -> tuple[str, int, int] | None:
+    """(buffer, bits needed, bits usable) of the first SRAM buffer `tile` does not fit, else None.
+    Usable is half the buffer when it is double-buffered (`SRAMSpec.capacity_bits`)."""
+    for buf, need in tile_footprint(hw, prec, M, N, g, tile, order).items():
+        have = hw.sram.capacity_bits(buf)
+        if need > have:
+            return buf, need, have
+    return None
+
+
+def check_tile_fits(hw: Hardware, M: int, N: int, K: int, tile, order: str | None = None, *,
+                    weight_bits: int | None = None, act_bits: int | None = None,
+                    group_size: int | None = None) -> None:
+    """A fixed tile (a compiler schedule's) fits the hardware's SRAM buffers, else ValueError:
+    "schedule tile [tm, tn, tk] needs N KiB of the weight buffer, the hardware has M KiB"."""
+    prec = resolve_precision(hw, weight_bits, act_bits)
+    g = resolve_group_size(hw, group_size)
+    clipped = check_tile(tile, M, N, K)
+    order = order or "mnk"
+    if sorted(order) != ["k", "m", "n"]:
+        raise ValueError(f"loop order must be a permutation of 'mnk', got {order!r}")
+    over = tile_overflow(hw, prec, M, N, g, clipped, order)
+    if over is None:
+        return
+    buf, need, have = over
+    halved = f" (half of its {_kib(hw.sram.kib[buf] * 8192)} KiB: double-buffered)" if hw.sram.double_buffered else ""
+    raise ValueError(f"schedule tile {list(tile)} needs {_kib(need)} KiB of the {buf} buffer, "
+                     f"the hardware has {_kib(have)} KiB{halved}")
+
+
+def _kib(bits: float) -> str:
+    kib = bits / 8192
+    return f"{kib:,.0f}" if kib == int(kib) or kib >= 100 else f"{kib:,.2f}".rstrip("0").rstrip(".")
 
 
 def _candidates(extent: int, unit: int) -> list[int]:

@@ -34,6 +34,7 @@ from mixpe.simulator.program import OPS, Instruction, Program, check_placement, 
 from mixpe.simulator import generic
 from mixpe.simulator import report as R
 from mixpe.hw import default_preset, load_hardware, pe_act_bits
+from mixpe.hw.tiling import check_tile_fits
 
 VERIFY_PE_LIMIT = 1 << 20
 
@@ -146,6 +147,8 @@ def run_program(program, hw=None, inputs=None, *, mode: str = "default",
         if rec.costed_in is None:
             try:
                 rec.cost = _cost(program, ins, hw, mode)
+            except SimulationError:
+                raise
             except ValueError as e:
                 raise SimulationError(f"{ins.where}: cannot cost on {hw.name}: {e}") from None
         rec.counts = _shape_counts(program, ins)
@@ -478,7 +481,18 @@ def _cost(program: Program, ins: Instruction, hw, mode: str):
         sched = ins.schedule
         # Paper mode mirrors the MixPE authors' simulator, which tiles (and packs
         # operands) by its own rules: a compiler schedule would not be theirs.
-        tile = tuple(sched["tile"]) if "tile" in sched and mode != "paper" else None
+        tile = sched.get("tile") if mode != "paper" else None
+        if tile is not None:  # a fixed tile that cannot fit the SRAMs must not be costed
+            if not isinstance(tile, (list, tuple)):
+                raise SimulationError(f"{ins.where}: schedule tile must be [tm, tn, tk], got {tile!r}")
+            tile = tuple(tile)
+            try:
+                check_tile_fits(hw, M, N, Kdim, tile, sched.get("order"), weight_bits=wb,
+                                act_bits=pe_act_bits(hw, x.dtype), group_size=g)
+            except ValueError as e:
+                if not str(e).startswith("schedule tile"):
+                    raise  # run_program reports it as "cannot cost on <hw>"
+                raise SimulationError(f"{ins.where}: {e}") from None
         return R.gemm_cost(hw, M, N, Kdim, batch=batch, weight_bits=wb, act_bits=pe_act_bits(hw, x.dtype),
                            group_size=g, tile=tile, dataflow=sched.get("dataflow"), mode=mode,
                            order=sched.get("order") if tile else None)

@@ -27,9 +27,13 @@ from mixpe.simulator.program_types import (
     Value,
 )
 
-__all__ = ["FORMAT", "OPS", "PE_KINDS", "SRAM_BUFFERS", "VERSION", "Instruction", "OpSpec", "Program",
-           "ProgramBuilder", "ProgramError", "TensorType", "Value", "check_placement", "dumps", "load_program",
-           "parse_program"]
+__all__ = ["FORMAT", "MAX_JSON_DEPTH", "OPS", "PE_KINDS", "SRAM_BUFFERS", "VERSION", "Instruction", "OpSpec",
+           "Program", "ProgramBuilder", "ProgramError", "TensorType", "Value", "check_elements", "check_placement",
+           "dumps", "load_program", "parse_program"]
+
+# Arrays and objects inside arrays and objects: a program needs about 6 levels (attrs may hold
+# lists of lists); deeper input is refused before anything walks it recursively.
+MAX_JSON_DEPTH = 64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -37,7 +41,10 @@ __all__ = ["FORMAT", "OPS", "PE_KINDS", "SRAM_BUFFERS", "VERSION", "Instruction"
 
 
 def load_program(source: str | os.PathLike | dict) -> Program:
-    """A validated Program from a path, a JSON string, or an already-parsed dict."""
+    """A validated Program from a path, a JSON string, or an already-parsed dict.
+
+    A `str` starting with `{` is JSON text (for Python callers); tools pass command-line paths
+    as `pathlib.Path`, which is always read as a file, whatever its name."""
     if isinstance(source, dict):
         return parse_program(source)
     text = str(source)
@@ -56,7 +63,23 @@ def load_program(source: str | os.PathLike | dict) -> Program:
         raise ProgramError(
             f"program is not valid JSON (truncated?): {e.msg} at line {e.lineno} column {e.colno}"
         ) from None
+    except RecursionError:  # the C decoder's own limit, near Python's recursion limit
+        raise ProgramError(f"program is nested too deeply (more than {MAX_JSON_DEPTH} levels of "
+                           "arrays and objects)") from None
+    _check_depth(obj)
     return parse_program(obj)
+
+
+def _check_depth(obj: Any) -> None:
+    """Refuses JSON nested more than MAX_JSON_DEPTH levels, walking it without recursion."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ProgramError(f"program is nested too deeply (more than {MAX_JSON_DEPTH} levels of "
+                               "arrays and objects)")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 
 def dumps(program: Program | dict) -> str:
@@ -90,7 +113,7 @@ def _value(obj: Any, what: str) -> Value:
         if (
             not isinstance(sram, dict)
             or sram.get("buffer") not in SRAM_BUFFERS
-            or not isinstance(sram.get("offset"), int)
+            or type(sram.get("offset")) is not int
             or sram["offset"] < 0
         ):
             raise ProgramError(
@@ -109,9 +132,10 @@ def parse_program(obj: Any) -> Program:
         raise ProgramError("program must be a JSON object")
     if obj.get("format") != FORMAT:
         raise ProgramError(f"not a {FORMAT} (format is {obj.get('format')!r})")
-    if obj.get("version") != VERSION:
+    version = obj.get("version")
+    if type(version) is not int or version != VERSION:  # `true` is no version (bool is an int)
         raise ProgramError(
-            f"unsupported program version {obj.get('version')!r} (this simulator reads version {VERSION})"
+            f"unsupported program version {json.dumps(version)[:80]} (this simulator reads version {VERSION})"
         )
     for key in ("function", "inputs", "outputs", "instructions"):
         if key not in obj:
@@ -217,6 +241,18 @@ def check_placement(program: Program, sizes: dict[str, int]) -> None:
                     and live[0] <= olive[1] and olive[0] <= live[1]:
                 raise ProgramError(f"{where}: overlaps '{other.name}' while both are live")
         placed.append((v, buf, off, live))
+
+
+def check_elements(program: Program, limit: int, flag: str = "--max-elements") -> None:
+    """Before executing: no value may hold more than `limit` elements (a `fill` declaring 10^12
+    elements would end in MemoryError). Costing alone never allocates and needs no limit."""
+    defs = [(f"input {i}", v) for i, v in enumerate(program.inputs)] + [
+        (ins.where, r) for ins in program.instructions for r in ins.results]
+    for where, v in defs:
+        if v.type.size > limit:
+            raise ProgramError(f"{where}: value '{v.name}' ({v.type}) holds {v.type.size:,} elements, more "
+                               f"than the {limit:,} this run may allocate ({flag}); without --inputs the "
+                               "program is only costed")
 
 
 # ---------------------------------------------------------------------------------------------

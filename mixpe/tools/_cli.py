@@ -22,7 +22,7 @@ from mixpe.eval.files import json_default, write_atomic, write_json  # noqa: F40
 from mixpe.hw import HardwareError
 from mixpe.reference.dtypes import to_numpy
 from mixpe.simulator.execute import SimulationError
-from mixpe.simulator.program import ProgramError
+from mixpe.simulator.program import ProgramError, check_elements
 
 
 class UsageError(Exception):
@@ -32,6 +32,31 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse prints usage and exits 2; we want one line and 1
         raise UsageError(message)
+
+
+def default_max_elements() -> int:
+    """--max-elements when not given: the machine's physical memory / 16 (a value's elements are
+    up to 8 bytes, and executing holds several values, plus numpy temporaries, at once)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume 16 GiB
+        total = 16 << 30
+    return max(1, total // 16)
+
+
+def add_max_elements(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-elements", type=int, metavar="N",
+                   help="with --inputs: refuse to execute a program any of whose values holds more than "
+                        "N elements (default: physical memory / 16 bytes)")
+
+
+def check_max_elements(args, program) -> None:
+    """With --inputs, before anything is allocated: every value's element count under the limit."""
+    limit = args.max_elements
+    if limit is not None and limit <= 0:
+        raise UsageError(f"--max-elements {limit}: must be a positive number")
+    if args.inputs:
+        check_elements(program, limit or default_max_elements())
 
 
 def check_writable(path: str, flag: str) -> None:
@@ -244,11 +269,11 @@ def one_line(e: Exception) -> str:
     # xDSL (mixpe.diagnostics too) on the error path only: mixpe-sim never imports it otherwise
     from xdsl.utils.exceptions import ParseError
 
-    from mixpe.diagnostics import parse_error_line, printable
+    from mixpe.diagnostics import clip, parse_error_line, printable
 
     if isinstance(e, ParseError):  # file:line:col: message, not xDSL's caret drawing
         return parse_error_line(e)
     msg = str(e).strip() or type(e).__name__
     if isinstance(e, OSError) and e.filename:
         msg = f"{e.filename}: {e.strerror or msg}"
-    return " ".join(printable(msg).split())
+    return clip(" ".join(printable(msg).split()))

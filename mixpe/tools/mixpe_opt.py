@@ -9,6 +9,7 @@ with mixed-precision `linalg.matmul` parses.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import io
 import re
 import sys
@@ -23,7 +24,14 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from mixpe.fileio import check_not_input, write_output
 from mixpe import __version__
-from mixpe.diagnostics import LocatingParser, decode_source, one_line, parse_error_line, verify_located
+from mixpe.diagnostics import (
+    LocatingParser,
+    decode_source,
+    one_line,
+    parse_error_line,
+    printable,
+    verify_located,
+)
 from mixpe.dialects import linalg_compat
 from mixpe.tools._cli import _LOCATED, UsageError
 
@@ -93,6 +101,7 @@ class MixpeOptMain(xDSLOptMain):
             if spec.name not in self.available_passes:
                 continue  # xDSL's "Unrecognized passes: [...]" lists them all
             pass_class = self.available_passes[spec.name]()
+            _check_option_names(spec, pass_class)
             try:
                 pass_class.from_pass_spec(spec)
             except ValueError as e:
@@ -121,9 +130,29 @@ class MixpeOptMain(xDSLOptMain):
         write_output(self.args.output_file, lambda f: f.write(data))
 
 
+def _check_option_names(spec, pass_class) -> None:
+    """An unknown option is named as the user spells options (weight-bits, not xDSL's internal
+    weight_bits), with the closest known one."""
+    options = [f.name.replace("_", "-") for f in dataclasses.fields(pass_class)
+               if f.name != "name" and f.init]
+    for given in spec.parameters:
+        key = given.replace("_", "-")
+        if key in options:
+            continue
+        shown = printable(given)
+        if not options:
+            raise UsageError(f"pass {spec.name}: unknown option {shown} (the pass takes no options)")
+        close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"pass {spec.name}: unknown option {shown}{hint} (options: {', '.join(options)})")
+
+
 def _option_error(spec, message: str) -> str:
     """xDSL's "Incompatible types: given ('four',), expected int | None" as
     "option weight-bits: expected int, got 'four'"."""
+    required = re.fullmatch(r'\S+ requires argument "(\w+)"', message.strip())
+    if required:
+        return f"option {required.group(1).replace('_', '-')} is required"
     m = re.fullmatch(r"Incompatible types: given (\(.*\)), expected (.*)", message.strip(), re.S)
     if not m:
         return one_line(message)
@@ -155,14 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
         lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
         where = lines[1].rsplit(":", 1)[-1] if len(lines) > 2 else "?"
-        return _fail(f"{PROG}: error: invalid pass pipeline at column {where}: {lines[-1]}"
+        return _fail(f"{PROG}: error: invalid pass pipeline at column {where}: {one_line(lines[-1])}"
                      " (quote option values with '/' or spaces: hw=\"path.toml\")")
     except DiagnosticException as e:
         text = one_line(str(e)) or type(e).__name__
         return _fail(text if _LOCATED.match(text) else f"{PROG}: error: {text.removeprefix('error: ')}")
     except OSError as e:
-        name = e.filename or ""
-        return _fail(f"{PROG}: error: {name}: {e.strerror or e}")
+        name = printable(str(e.filename or ""))  # from argv: a newline in it must not split the line
+        return _fail(f"{PROG}: error: {name}: {one_line(str(e.strerror or e))}")
     except ValueError as e:  # xDSL and our passes report bad input as ValueError
         if debug:
             traceback.print_exc()

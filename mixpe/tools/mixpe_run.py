@@ -39,6 +39,8 @@ from mixpe.simulator.report import _fmt_energy
 from mixpe.tools._cli import (
     Parser,
     UsageError,
+    add_max_elements,
+    check_max_elements,
     check_output_flags,
     is_user_error,
     load_inputs,
@@ -96,6 +98,7 @@ def _parser() -> Parser:
     p.add_argument("--outputs", metavar="OUT.npz",
                    help="write the results, keys result0..resultN (bf16 as float32, int4 as int8: exact)")
     p.add_argument("--report", metavar="R.json", help="write the full report as JSON")
+    add_max_elements(p)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
 
@@ -427,7 +430,9 @@ def _no_raise_note(program, path, diagnostics=()) -> None:
     if not any(i.op in RAISED_OPS for i in program.instructions):
         why = "see the remarks above" if any(d.severity == "remark" for d in diagnostics) else \
             "it has no dequantize-then-matmul (its GEMMs run dense on the array)"
-        print(f"{PROG}: note: no quantized matmul was raised in {path}; {why}", file=sys.stderr)
+        from mixpe.diagnostics import printable  # xDSL: loaded by the compile that came first
+
+        print(f"{PROG}: note: no quantized matmul was raised in {printable(str(path))}; {why}", file=sys.stderr)
 
 
 def _check_args(args) -> None:
@@ -467,6 +472,7 @@ def run(args) -> int:
     parsed = compiled.program
     _no_raise_note(parsed, path, compiled.diagnostics)
     hw = load_hardware(args.hw or default_hardware(parsed))
+    check_max_elements(args, parsed)
     inputs = load_inputs(args.inputs, parsed) if args.inputs else None
     result = run_program(parsed, hw, inputs)
     expected, expected_source = _expected(args, parsed) if args.inputs else (None, None)
@@ -560,6 +566,7 @@ def run_all(args) -> int:
     first = _compile(text, str(path), options, args.entry, quiet=False)
     _no_raise_note(first.program, path, first.diagnostics)
     default_name = default_hardware(first.program)
+    check_max_elements(args, first.program)
     inputs = load_inputs(args.inputs, first.program) if args.inputs else None
     if inputs is not None:
         bind_inputs(first.program, inputs)  # a bad input is the run's error, not a design's

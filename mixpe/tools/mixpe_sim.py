@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from mixpe.simulator.program import load_program
 from mixpe.tools._cli import (
     Parser,
     UsageError,
+    add_max_elements,
+    check_max_elements,
     check_output_flags,
     check_writable,
     load_inputs,
@@ -53,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--group-size", type=int, help="--gemm: quantization group size")
     p.add_argument("--verify-pe", choices=("auto", "always", "never"), default="auto",
                    help="re-run shift&add PEs bit-plane by bit-plane and check against the multiply")
+    add_max_elements(p)
     p.add_argument("--list-hw", action="store_true", help="list hardware presets and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
@@ -103,8 +107,9 @@ def _run_program(args) -> int:
     if not args.program:
         raise UsageError("give a PROGRAM, or --gemm M,N,K (see --help)")
     check_output_flags(args)
-    program = load_program(args.program)
+    program = load_program(Path(args.program))  # a Path: always a file, even if named '{...'
     hw = _hardware(args.hw or default_hardware(program), args.array)
+    check_max_elements(args, program)
     inputs = load_inputs(args.inputs, program) if args.inputs else None
     result = run_program(program, hw, inputs, mode=args.mode, verify_pe=args.verify_pe)
     print(result.summary())

@@ -45,19 +45,29 @@ MiB = 1 << 20
 LIMITS = {"hardware file": 1 * MiB, "program": 1024 * MiB, "MLIR file": 1024 * MiB}
 
 
-def read_limited(path: str | os.PathLike, what: str, limit: int | None = None) -> bytes:
+def read_limited(path: str | os.PathLike, what: str, limit: int | None = None, *, text: bool = True) -> bytes:
     """The bytes of `path` if there are at most `limit` (default: LIMITS[what]); refused from
-    the size of a regular file, or after `limit` bytes of a device or FIFO."""
+    the size of a regular file, or after `limit` bytes of a device or FIFO. A text input is
+    also refused at its first NUL byte, read in chunks: `/dev/zero` costs one chunk, not the
+    limit."""
     limit = LIMITS[what] if limit is None else limit
+    name = os.fspath(path)
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         if stat.S_ISREG(st.st_mode) and st.st_size > limit:
-            raise InputTooLarge(f"{os.fspath(path)}: {st.st_size:,} bytes is more than a {what} may hold "
-                                f"({limit:,} bytes)")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise InputTooLarge(f"{os.fspath(path)}: more than {limit:,} bytes, more than a {what} may hold")
-    return data
+            raise InputTooLarge(f"{name}: {st.st_size:,} bytes, over the {limit:,}-byte limit for {what}s")
+        chunks, size = [], 0
+        while size <= limit and (chunk := f.read(min(_CHUNK, limit + 1 - size))):
+            if text and b"\0" in chunk:
+                raise InputTooLarge(f"{name}: not text (a NUL byte at byte {size + chunk.index(0):,}); {what}s are text")
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > limit:
+        raise InputTooLarge(f"{name}: more than {limit:,} bytes, the limit for {what}s")
+    return b"".join(chunks)
+
+
+_CHUNK = 1 << 20
 
 
 def _same_file(a: str, b: str) -> bool:

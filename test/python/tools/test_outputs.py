@@ -134,3 +134,16 @@ def test_eval_hardware_variants_live_in_a_private_temp_folder():
     path = runner._hw_ref("mixpe-w4a8", "[pe]\n# a variant\n")
     folder = os.path.dirname(path)
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and folder != "/tmp"
+
+
+def test_sigterm_while_writing_removes_the_temp_file(tmp_path):
+    """Was: SIGTERM during `mixpe-sim --outputs` left a 386 MB hidden temp file behind."""
+    import subprocess
+    import sys
+
+    code = ("import os, signal, sys; from mixpe.fileio import write_output\n"
+            "def w(f):\n    f.write(b'x' * 1000)\n    os.kill(os.getpid(), signal.SIGTERM)\n    f.write(b'never')\n"
+            f"write_output({str(tmp_path / 'out.npz')!r}, w)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 128 + 15
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temp file

@@ -59,7 +59,8 @@ def read_limited(path: str | os.PathLike, what: str, limit: int | None = None, *
         chunks, size = [], 0
         while size <= limit and (chunk := f.read(min(_CHUNK, limit + 1 - size))):
             if text and b"\0" in chunk:
-                raise InputTooLarge(f"{name}: not text (a NUL byte at byte {size + chunk.index(0):,}); {what}s are text")
+                at = size + chunk.index(0)
+                raise InputTooLarge(f"{name}: not text (a NUL byte at byte {at:,}); {what}s are text")
             chunks.append(chunk)
             size += len(chunk)
     if size > limit:
@@ -118,11 +119,15 @@ def write_output(path: str, write: Callable[[BinaryIO], object]) -> None:
         write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
-    target = os.path.realpath(path)  # a symlink's target is what gets written
-    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-        with open(target, "wb") as f:  # device, FIFO, terminal: written through, never replaced
+    try:
+        mode = os.stat(path).st_mode  # through links: /dev/stdout may be a pipe with no path
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb") as f:  # device, FIFO, pipe, terminal: written through, never replaced
             write(f)
         return
+    target = os.path.realpath(path)  # a symlink's (regular) target is what gets replaced
     folder = os.path.dirname(target) or "."
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)

@@ -334,14 +334,21 @@ def run_tasks(tasks: list[Task], executor, progress=None) -> dict[tuple, dict]:
         try:
             out[t.key()] = f.result()
         except Exception as e:
-            raise TaskFailed(f"{t.design.label} {t.kind} M={t.m} K={t.k} N={t.n}: {e}") from e
+            raise TaskFailed(f"{t.design.label} {t.kind} M={t.m} K={t.k} N={t.n}: {e}",
+                             user=isinstance(e, ValueError)) from e
         if progress:
             progress()
     return out
 
 
 class TaskFailed(ValueError):
-    pass
+    """A task that could not be compiled or simulated; `user` when its cause is a bad request
+    (a ValueError: a group size that does not divide K, hardware that cannot run the layer),
+    so the tool reports it as a user error (exit 1), not an internal one."""
+
+    def __init__(self, message: str, *, user: bool = False):
+        super().__init__(message)
+        self.user = user
 
 
 # ------------------------------------------------------------------------------- evaluation

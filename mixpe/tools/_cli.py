@@ -248,6 +248,8 @@ def is_user_error(e: Exception) -> bool:
         return True
     if isinstance(e, OSError):  # unreadable/unwritable files
         return True
+    if getattr(e, "user", False):  # mixpe.eval.runner.TaskFailed caused by a bad request
+        return True
     # input validation in the simulator and kernels raises plain ValueError with a clear message
     return type(e) is ValueError
 

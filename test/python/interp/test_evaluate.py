@@ -103,6 +103,8 @@ def test_i8_arith_wraps_like_twos_complement(a, b):
     x = np.array(a, np.int8)
     for name, fn in ops.items():
         y = np.array([v if v != 0 else 1 for v in b], np.int8)  # no division by zero (UB)
+        if name in ("divsi", "remsi"):  # nor INT_MIN / -1 (UB; test/python/reference checks the refusal)
+            y = np.where((x == -128) & (y == -1), np.int8(1), y).astype(np.int8)
         if name.startswith("sh"):
             y = np.abs(y.astype(np.int16) % 8).astype(np.int8)
         (got,) = run(binary(f"arith.{name}", "i8"), x, y)

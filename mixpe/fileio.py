@@ -71,6 +71,20 @@ def read_limited(path: str | os.PathLike, what: str, limit: int | None = None, *
 _CHUNK = 1 << 20
 
 
+def too_deep(data: object, limit: int) -> bool:
+    """Whether parsed JSON/TOML nests dicts and lists more than `limit` levels, found without
+    recursion (merging, validating and printing a value all recurse; a hostile file must fail
+    here, with a clear message, before they do)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from .dataflow import DATAFLOWS as _DATAFLOW_CLASSES
 
-from mixpe.fileio import InputTooLarge, read_limited
+from mixpe.fileio import InputTooLarge, read_limited, too_deep
 
 PRESET_DIR = Path(__file__).parent / "presets"
 PE_TYPES = ("shift_add", "mac_fp16", "mac_int8", "bitfusion")
@@ -252,14 +252,8 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 def _check_depth(data: dict[str, Any], path: Path) -> None:
     """Refuses tables and arrays nested more than MAX_TOML_DEPTH deep (walked without recursion;
     merging, validating and printing a value all recurse)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_TOML_DEPTH:
-            raise HardwareError(f"{path}: nested too deeply (more than {MAX_TOML_DEPTH} levels of "
-                                "tables and arrays)")
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    if too_deep(data, MAX_TOML_DEPTH):
+        raise HardwareError(f"{path}: nested too deeply (more than {MAX_TOML_DEPTH} levels of tables and arrays)")
 
 
 def _base_path(path: Path, base_name: Any) -> Path:

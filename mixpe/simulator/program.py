@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from mixpe.fileio import InputTooLarge, read_limited
+from mixpe.fileio import InputTooLarge, read_limited, too_deep
 from mixpe.reference.dtypes import DTYPE_NAMES
 from mixpe.simulator.program_ops import OPS, OpSpec, _check
 from mixpe.simulator.program_types import (
@@ -72,14 +72,8 @@ def load_program(source: str | os.PathLike | dict) -> Program:
 
 def _check_depth(obj: Any) -> None:
     """Refuses JSON nested more than MAX_JSON_DEPTH levels, walking it without recursion."""
-    stack = [(obj, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ProgramError(f"program is nested too deeply (more than {MAX_JSON_DEPTH} levels of "
-                               "arrays and objects)")
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    if too_deep(obj, MAX_JSON_DEPTH):
+        raise ProgramError(f"program is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)")
 
 
 def dumps(program: Program | dict) -> str:

@@ -80,11 +80,6 @@ def _fail(op: Operation, message: str) -> BackendError:
     return BackendError(format_diagnostic("error", f"mixpe-sim backend: {message}", op))
 
 
-def dtype(t: Attribute) -> str:
-    """MLIR element type -> program dtype name (one definition: `reference.ir_types`)."""
-    return dtype_name(t)
-
-
 def _shape(v: SSAValue, op: Operation) -> list[int]:
     if isinstance(v.type, IntegerType | AnyFloat):
         return []  # a scalar is a rank-0 value in the program
@@ -166,7 +161,7 @@ class Emitter:
         """Function inputs and constants read as unsigned weights or zero points are declared
         `ui*`, so that 8-bit values >= 128 bind exactly; a computed value keeps its signless
         type and is widened with `extui` where a mixpe op reads it (`unsigned_arg`)."""
-        d = dtype(v.type)
+        d = dtype_name(v.type)
         return "u" + d if self._declared_unsigned(v) and d.startswith("i") else d
 
     def _declared_unsigned(self, v: SSAValue) -> bool:
@@ -183,7 +178,7 @@ class Emitter:
         unsigned (`unsigned` storage, `zeros_read unsigned`) and that was computed in the
         function is zero-extended first, so a bit pattern >= 2^(w-1) keeps its unsigned value."""
         name = self.name(v, op)
-        d = dtype(v.type)
+        d = dtype_name(v.type)
         if v not in self.unsigned or self._declared_unsigned(v) or not d.startswith("i") or d == "i64":
             return name
         wide = f"i{2 * int(d[1:])}"
@@ -392,12 +387,12 @@ class Emitter:
     def _cast_operand(self, op: Operation, v: SSAValue, acc: Attribute) -> str:
         """`cast_unsigned` reads integer operands unsigned: zero-extend them to the accumulator."""
         name = self.name(v, op)
-        if is_unsigned_cast(op) and isinstance(acc, IntegerType) and dtype(v.type) != dtype(acc):
-            (name,) = self.emit(op, "elementwise", [name], [(_shape(v, op), dtype(acc))], op="extui")
+        if is_unsigned_cast(op) and isinstance(acc, IntegerType) and dtype_name(v.type) != dtype_name(acc):
+            (name,) = self.emit(op, "elementwise", [name], [(_shape(v, op), dtype_name(acc))], op="extui")
         return name
 
     def _reshape(self, op: Operation, name: str, shape: list[int], dt: str) -> str:
-        if self.b._types[name][0] == list(shape):
+        if self.b.type_of(name)[0] == list(shape):
             return name
         (name,) = self.emit(op, "reshape", [name], [(shape, dt)])
         return name
@@ -405,7 +400,7 @@ class Emitter:
     def _arrange(self, op: Operation, name: str, v: SSAValue, dims: list[int], order: list[int],
                  shape: list[int]) -> str:
         """Operand `name` (dims `dims`) transposed to `order` and reshaped to `shape`."""
-        dt = self.b._types[name][1]
+        dt = self.b.type_of(name)[1]
         if dims != order:
             src = _shape(v, op)
             perm = [dims.index(d) for d in order]
@@ -532,19 +527,19 @@ class Emitter:
             if isinstance(body_op, linalg.YieldOp):
                 v = body_op.operands[0]  # a value from a sibling region (xDSL parses it) fails cleanly
                 name = env[v] if v in env else self._outer(body_op, v)
-                if self.b._types[name][0] != shape:  # a body computed from constants only
-                    (name,) = self.emit(op, "broadcast", [name], [(shape, self.b._types[name][1])])
+                if self.b.type_of(name)[0] != shape:  # a body computed from constants only
+                    (name,) = self.emit(op, "broadcast", [name], [(shape, self.b.type_of(name)[1])])
                 self.names[op.results[0]] = name
                 return
             if isinstance(body_op, arith.ConstantOp):
-                (env[body_op.result],) = self.emit(body_op, "constant", [], [([], dtype(body_op.result.type))],
+                (env[body_op.result],) = self.emit(body_op, "constant", [], [([], dtype_name(body_op.result.type))],
                                                    value=_scalar(body_op.result, body_op))
                 continue
             args = [env[a] if a in env else self._outer(body_op, a) for a in body_op.operands]
             steps: list[str] = []
             for d in _expand(body_op):
                 ins = [args[int(a[1:])] if a[0] == "a" else steps[int(a[1:])] for a in d["args"]]
-                out_shape = list(np.broadcast_shapes(*(tuple(self.b._types[a][0]) for a in ins)))
+                out_shape = list(np.broadcast_shapes(*(tuple(self.b.type_of(a)[0]) for a in ins)))
                 extra = {k: v for k, v in d.items() if k not in ("op", "args", "dtype")}
                 steps += self.emit(body_op, "elementwise", ins, [(out_shape, d["dtype"])], op=d["op"], **extra)
             env[body_op.results[0]] = steps[-1]
@@ -557,7 +552,8 @@ class Emitter:
         owner = value.owner
         if not isinstance(owner, arith.ConstantOp):
             raise _fail(op, "generic bodies may only use their own arguments and scalar constants")
-        (self.names[value],) = self.emit(owner, "constant", [], [([], dtype(value.type))], value=_scalar(value, owner))
+        (self.names[value],) = self.emit(owner, "constant", [], [([], dtype_name(value.type))],
+                                         value=_scalar(value, owner))
         return self.names[value]
 
     def _broadcastable(self, op: Operation, operand: SSAValue, amap, shape: list[int]) -> str:
@@ -659,7 +655,7 @@ def _expand(b: Operation) -> list[dict]:
 
 def _body_dtype(t: Attribute, op: Operation) -> str:
     try:  # (MLIR's index is i64 in the program)
-        return dtype(t)
+        return dtype_name(t)
     except ValueError:
         raise _fail(op, f"element type {t} cannot be simulated") from None
 

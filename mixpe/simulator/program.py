@@ -287,6 +287,10 @@ class ProgramBuilder:
         self.obj["instructions"].append(ins)
         return [r[0] for r in results]
 
+    def type_of(self, name: str) -> tuple[list[int], str]:
+        """(shape, dtype) of a value emitted so far."""
+        return self._types[name]
+
     def output(self, name: str) -> None:
         shape, dtype = self._types[name]
         self.obj["outputs"].append({"name": name, "shape": shape, "dtype": dtype})

@@ -68,6 +68,9 @@ class SRAMSpec:
     kib: Mapping[str, float]  # buffer -> size in KiB; buffers: weight, act, out
     read_pj_per_bit: Mapping[str, float]
     write_pj_per_bit: Mapping[str, float]
+    # bits per cycle the weight buffer can hand the array; None: the C columns' own inputs only
+    # (no row regrouping for skinny GEMMs, see mixpe/hw/dataflow/nfold.py)
+    weight_port_bits: int | None = None
 
     def capacity_bits(self, buffer: str) -> int:
         """Bits usable by one tile: half the buffer when double-buffered."""
@@ -99,6 +102,7 @@ class VectorSpec:
 class DequantSpec:
     placement: str
     scale_bits: int
+    lanes: int | None = None  # in-loop dequantiser: weights per cycle (None: the vector unit's lanes)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ _OPTIONAL: dict[str, tuple[type, str]] = {
     "pe.dynamic_uw": (float, ">=0"),
     "pe.pack_pmax": (int, ">0"),
     "pe.pack_pmin": (int, ">0"),
+    "sram.weight_port_bits": (int, ">0"),
+    "dequant.lanes": (int, ">0"),
     "paper.dequant_fraction": (float, ">=0"),
     "paper.dequant_k_div": (int, ">0"),
     "paper.dequant_n_div": (int, ">0"),
@@ -388,6 +394,7 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
             kib=MappingProxyType({b: f[f"sram.{b}_kib"] for b in _BUFFERS}),
             read_pj_per_bit=MappingProxyType({b: f[f"sram.{b}_read_pj_per_bit"] for b in _BUFFERS}),
             write_pj_per_bit=MappingProxyType({b: f[f"sram.{b}_write_pj_per_bit"] for b in _BUFFERS}),
+            weight_port_bits=f["sram.weight_port_bits"],
         ),
         dram=DRAMSpec(
             bandwidth_bits_per_cycle=f["dram.bandwidth_bits_per_cycle"],
@@ -396,7 +403,7 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
             background_pj_per_cycle=f["dram.background_pj_per_cycle"],
         ),
         vector=VectorSpec(lanes=f["vector.lanes"], ops=_vector_ops(r)),
-        dequant=DequantSpec(r.choice("dequant.placement"), f["dequant.scale_bits"]),
+        dequant=DequantSpec(r.choice("dequant.placement"), f["dequant.scale_bits"], f["dequant.lanes"]),
         defaults=WorkloadDefaults(
             f["workload.weight_bits"], f["workload.act_bits"],
             f["workload.group_size"], f["workload.out_bits"],

@@ -25,11 +25,12 @@ class CompileOptions:
     dataflow: str | None = None
     detect_pow2: bool = False
     act_quant: str = "none"
+    objective: str | None = None
 
     def pipeline(self) -> MixpePipelinePass:
         return MixpePipelinePass(
             hw=self.hw, weight_bits=self.weight_bits, dataflow=self.dataflow, detect_pow2=self.detect_pow2,
-            act_quant=self.act_quant,
+            act_quant=self.act_quant, objective=self.objective,
         )
 
 

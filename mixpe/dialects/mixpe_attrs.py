@@ -54,6 +54,7 @@ class WeightFormat(StrEnum):
 class Dataflow(StrEnum):
     OS = "os"  # output-stationary: tokens on rows, output channels on columns
     WS = "ws"  # weight-stationary
+    NFOLD = "nfold"  # output-stationary with N folded over row stacks (skinny/decode GEMMs)
 
 
 @irdl_attr_definition

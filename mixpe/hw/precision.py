@@ -59,6 +59,11 @@ def pe_act_bits(hw: Hardware, dtype: str) -> int:
     """Activation bits a PE sees: float activations run in the PE's float format (f32 on an
     A16 PE is costed as f16, and reports say so); integers keep their width."""
     bits = bit_width(dtype)
+    if is_float(dtype) and hw.pe.act_format == "int" and hw.pe.type == "bitfusion":
+        # Fusion units compose integer bit-bricks; a float has no such decomposition (an
+        # int8 MAC refuses it by width in resolve_precision).
+        raise ValueError(f"{hw.name}: {dtype} activations do not run on integer fusion units; "
+                         "quantize activations or pick a float preset")
     return min(bits, hw.pe.act_bits) if is_float(dtype) and hw.pe.act_format == "fp" else bits
 
 

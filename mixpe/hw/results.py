@@ -45,6 +45,13 @@ class GemmCost:
     counts: ActionCounts
     energy: Energy
     extra: Mapping[str, int] = field(default_factory=dict)
+    dram_compulsory_bits: int = 0  # each operand read once, each result written once
+
+    @property
+    def dram_traffic_ratio(self) -> float:
+        """DRAM bits moved over the compulsory bits (1.0: nothing is fetched twice)."""
+        moved = self.counts.dram_read_bits + self.counts.dram_write_bits
+        return moved / self.dram_compulsory_bits if self.dram_compulsory_bits else 0.0
 
     @property
     def total(self) -> int:
@@ -77,6 +84,8 @@ class GemmCost:
             "dram_cycles": self.dram_cycles, "utilisation": self.utilisation,
             "roofline_bound": self.roofline_bound, "macs": self.macs,
             "counts": self.counts.to_dict(), "energy": self.energy.to_dict(),
+            "dram_compulsory_bits": self.dram_compulsory_bits,
+            "dram_traffic_ratio": self.dram_traffic_ratio,
             "extra": dict(self.extra),
         }
 
@@ -179,6 +188,8 @@ def gemm_result(hw, mode, dfname, M, N, K, prec, g, tile, order, compute, fill, 
     """A ``GemmCost`` from a mode's cycles and counts: ideal compute, DRAM time, energy."""
     ideal = ceil_div(M * N * K * prec.passes, hw.num_pes * prec.pf_w * prec.pf_a)
     dram_bits = counts.dram_read_bits + counts.dram_write_bits
+    scales = ceil_div(K, g) * N * 2 * hw.dequant.scale_bits if g else 0
+    compulsory = K * N * prec.wb + scales + M * K * prec.ab + M * N * hw.defaults.out_bits
     return GemmCost(
         hardware=hw.name, mode=mode, dataflow=dfname, M=M, N=N, K=K,
         weight_bits=prec.wb, act_bits=prec.ab, group_size=g, passes=prec.passes,
@@ -186,4 +197,5 @@ def gemm_result(hw, mode, dfname, M, N, K, prec, g, tile, order, compute, fill, 
         vector=vector, vector_busy=busy, ideal_compute=ideal,
         dram_cycles=ceil_div(dram_bits, hw.dram.bandwidth_bits_per_cycle),
         counts=counts, energy=energy_of(counts, hw), extra=MappingProxyType(dict(extra)),
+        dram_compulsory_bits=compulsory,
     )

@@ -58,13 +58,16 @@ __all__ = [
 def estimate_gemm(hw, M: int, N: int, K: int, *, weight_bits: int | None = None,
                   act_bits: int | None = None, group_size: int | None = None,
                   tile: tuple[int, int, int] | None = None, dataflow: str | None = None,
-                  mode: str = "default", order: str | None = None) -> GemmCost:
+                  mode: str = "default", order: str | None = None,
+                  objective: str | None = None) -> GemmCost:
     """Cycles, action counts and energy of ``[M,K] x [K,N]`` on ``hw``.
 
     ``weight_bits``/``act_bits``/``group_size`` default to the preset's workload; group_size 0
     means unquantised weights (no dequantisation work).  ``tile`` is ``(tm, tn, tk)``; when
     omitted, ``choose_tile`` picks it (default and paper modes). ``order`` is the loop order
     of a given tile (a permutation of "mnk", default "mnk"), as a compiler schedule records it.
+    ``objective`` is what the tile search minimises when ``tile`` is omitted (default mode):
+    ``cycles``, ``energy`` or ``edp`` (the default).
     """
     check_shape(M, N, K)
     if mode not in MODES:
@@ -75,4 +78,4 @@ def estimate_gemm(hw, M: int, N: int, K: int, *, weight_bits: int | None = None,
     if mode == "paper":
         return estimate_paper(hw, M, N, K, weight_bits, act_bits, g, tile)
     return estimate_default(hw, M, N, K, resolve_precision(hw, weight_bits, act_bits), g,
-                            tile=tile, dataflow=dataflow, order=order)
+                            tile=tile, dataflow=dataflow, order=order, objective=objective)

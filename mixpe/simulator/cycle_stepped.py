@@ -105,5 +105,33 @@ def simulate_ws(x: np.ndarray, w: np.ndarray, rows: int, cols: int) -> SteppedRe
     return SteppedResult(total, y)
 
 
-def simulate(dataflow: str, x: np.ndarray, w: np.ndarray, rows: int, cols: int) -> SteppedResult:
+def simulate_nfold(x: np.ndarray, w: np.ndarray, rows: int, cols: int, groups: int = 1) -> SteppedResult:
+    """N folded over rows: the R rows act as `groups` stacks of mr = min(R, m) rows, each an
+    mr x C output-stationary array on its own C output channels, activations broadcast to all.
+    Stacks run in lockstep, so a fold takes as long as one stack's OS fold."""
+    m, k = x.shape
+    n = w.shape[1]
+    mr = min(rows, m)
+    g = max(1, min(groups, rows // mr))
+    y = np.zeros((m, n), dtype=np.int64)
+    total = 0
+    for i0 in range(0, m, rows):
+        xs = x[i0 : i0 + rows]
+        for j0 in range(0, n, cols * g):
+            fold = 0
+            for s in range(g):
+                c0 = j0 + s * cols
+                if c0 >= n and s:
+                    continue  # an idle stack (its columns are padding)
+                part = simulate_os(_pad(xs, (mr, k)), w[:, c0 : c0 + cols], mr, cols)
+                fold = max(fold, part.cycles)
+                y[i0 : i0 + xs.shape[0], c0 : c0 + cols] = part.output[: xs.shape[0]]
+            total += fold
+    return SteppedResult(total, y)
+
+
+def simulate(dataflow: str, x: np.ndarray, w: np.ndarray, rows: int, cols: int,
+             groups: int = 1) -> SteppedResult:
+    if dataflow == "nfold":
+        return simulate_nfold(x, w, rows, cols, groups)
     return {"os": simulate_os, "ws": simulate_ws}[dataflow](x, w, rows, cols)

@@ -488,7 +488,8 @@ def _cost(program: Program, ins: Instruction, hw, mode: str):
             tile = tuple(tile)
             try:
                 check_tile_fits(hw, M, N, Kdim, tile, sched.get("order"), weight_bits=wb,
-                                act_bits=pe_act_bits(hw, x.dtype), group_size=g)
+                                act_bits=pe_act_bits(hw, x.dtype), group_size=g,
+                                dataflow=sched.get("dataflow"))
             except ValueError as e:
                 if not str(e).startswith("schedule tile"):
                     raise  # run_program reports it as "cannot cost on <hw>"

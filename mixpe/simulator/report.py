@@ -12,11 +12,12 @@ from mixpe.simulator import cost as cost_model
 
 
 def gemm_cost(hw, M: int, N: int, K: int, *, batch: int = 1, weight_bits=None, act_bits=None,
-              group_size=None, tile=None, dataflow=None, mode: str = "default", order=None):
+              group_size=None, tile=None, dataflow=None, mode: str = "default", order=None,
+              objective=None):
     """One array GEMM (times `batch` independent GEMMs of the same shape)."""
     c = cost_model.estimate_gemm(hw, M, N, K, weight_bits=weight_bits, act_bits=act_bits,
                                  group_size=group_size, tile=tile, dataflow=dataflow, mode=mode,
-                                 order=order)
+                                 order=order, objective=objective)
     return c if batch == 1 else repeat(c, batch)
 
 
@@ -207,6 +208,10 @@ def gemm_summary(cost, hw, M: int, N: int, K: int, mode: str) -> str:
     if d.get("tile"):
         lines.append(f"tile    {'x'.join(map(str, d['tile']))} (order {d.get('order')}, "
                      f"dataflow {d.get('dataflow')}, {d.get('passes', 1)} pass(es))")
+    if d.get("dram_compulsory_bits"):
+        moved = d["counts"]["dram_read_bits"] + d["counts"]["dram_write_bits"]
+        lines.append(f"DRAM    {moved / 8e6:,.3f} MB moved, {float(d['dram_traffic_ratio']):.2f}x the "
+                     f"compulsory {d['dram_compulsory_bits'] / 8e6:,.3f} MB")
     e = _energy_breakdown(d)
     if e:
         lines.append(f"energy  {_fmt_energy(_energy_total(d))}  (" + ", ".join(

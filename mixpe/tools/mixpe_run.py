@@ -80,7 +80,10 @@ def _parser() -> Parser:
                    help="hardware preset or TOML (default: by activation type); 'all': every "
                         "non-paper preset in one table")
     p.add_argument("--weight-bits", type=int, help="the integer storage holds N-bit values (e.g. 4)")
-    p.add_argument("--dataflow", choices=("os", "ws"), help="override the hardware's dataflow")
+    p.add_argument("--dataflow", choices=("os", "ws", "nfold"),
+                   help="fix the mapping (default: the hardware's, or nfold for skinny GEMMs)")
+    p.add_argument("--objective", choices=("cycles", "energy", "edp"),
+                   help="what the tile search minimises (default: edp)")
     p.add_argument("--act-quant", choices=("none", "per-token"), default="none",
                    help="quantize float activations to i8 per token (for A8 hardware; changes the numbers)")
     p.add_argument("--detect-pow2", action="store_true",
@@ -466,7 +469,7 @@ def run(args) -> int:
     path = Path(args.module)
     text = decode_source(read_bytes(path, "an MLIR file"), str(path))
 
-    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow,
+    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow, objective=args.objective,
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     compiled = _compile(text, str(path), options, args.entry, quiet=False)
     parsed = compiled.program
@@ -560,7 +563,7 @@ def run_all(args) -> int:
     _check_args(args)
     path = Path(args.module)
     text = decode_source(read_bytes(path, "an MLIR file"), str(path))
-    options = driver.CompileOptions(hw=None, weight_bits=args.weight_bits, dataflow=args.dataflow,
+    options = driver.CompileOptions(hw=None, weight_bits=args.weight_bits, dataflow=args.dataflow, objective=args.objective,
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     # one compile for the default design prints the remarks (the rest would repeat them)
     first = _compile(text, str(path), options, args.entry, quiet=False)

@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-bits", type=int, help="--gemm: weight bits (default: the PE's)")
     p.add_argument("--act-bits", type=int, help="--gemm: activation bits (default: the PE's)")
     p.add_argument("--group-size", type=int, help="--gemm: quantization group size")
+    p.add_argument("--dataflow", choices=("os", "ws", "nfold"),
+                   help="--gemm: fix the mapping (default: the search picks the hardware's or nfold)")
+    p.add_argument("--objective", choices=("cycles", "energy", "edp"),
+                   help="--gemm: what the tile search minimises (default: edp)")
     p.add_argument("--verify-pe", choices=("auto", "always", "never"), default="auto",
                    help="re-run shift&add PEs bit-plane by bit-plane and check against the multiply")
     add_max_elements(p)
@@ -95,7 +99,8 @@ def _run_gemm(args) -> int:
     if args.report:
         check_writable(args.report, "--report")
     cost = report.gemm_cost(hw, M, N, K, weight_bits=args.weight_bits, act_bits=args.act_bits,
-                            group_size=args.group_size, mode=args.mode)
+                            group_size=args.group_size, mode=args.mode, dataflow=args.dataflow,
+                            objective=args.objective)
     print(report.gemm_summary(cost, hw, M, N, K, args.mode))
     if args.report:
         write_json(args.report, {"gemm": {"M": M, "N": N, "K": K}, "hardware": hw.name,

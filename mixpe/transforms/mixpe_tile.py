@@ -1,10 +1,13 @@
-"""`mixpe-tile{hw=NAME dataflow=os|ws}`: choose how each partial-sum GEMM maps onto the array.
+"""`mixpe-tile{hw=NAME dataflow=os|ws|nfold objective=cycles|energy|edp}`: choose how each
+partial-sum GEMM maps onto the array.
 
-The choice is the cost model's (`mixpe.hw.choose_tile`): tile sizes and loop
-order minimising modelled cycles for the array, SRAMs (double-buffered) and DRAM
-bandwidth described by the hardware file, with K tiles a multiple of the group size so
-each group's partial sum leaves the array once for the epilogue. The pass itself knows
-nothing about any accelerator: everything comes from the hardware data. It records the
+The choice is the cost model's (`mixpe.hw.choose_tile`): the mapping (the hardware's own
+dataflow, or `nfold` - rows regrouped for skinny GEMMs such as decode - when the hardware's
+weight port can feed it), tile sizes and loop order minimising the objective (default `edp`,
+energy x cycles; `cycles` alone picks tiny output tiles that multiply DRAM traffic) for the
+array, SRAMs and DRAM bandwidth described by the hardware file, with K tiles a multiple of the
+group size so each group's partial sum leaves the array once for the epilogue. The pass itself
+knows nothing about any accelerator: everything comes from the hardware data. It records the
 result as a `#mixpe.schedule` on the op; the backend and simulator read it.
 """
 
@@ -28,6 +31,8 @@ from mixpe.dialects.mixpe import (
 )
 from mixpe.dialects.linalg_named import element_type
 from mixpe.hw import Hardware, HardwareError, choose_tile, default_preset, load_hardware, pe_act_bits
+from mixpe.hw.dataflow import DATAFLOWS
+from mixpe.hw.tiling import OBJECTIVES
 from mixpe.reference.ir_types import dtype_name
 
 NAME = "mixpe-tile"
@@ -49,8 +54,8 @@ def gemm_shape(op) -> tuple[int, int, int, int | None, int]:
 
 
 class TilePsum(RewritePattern):
-    def __init__(self, hw_name: str | None, dataflow: str | None):
-        self.hw_name, self.dataflow = hw_name, dataflow
+    def __init__(self, hw_name: str | None, dataflow: str | None, objective: str | None = None):
+        self.hw_name, self.dataflow, self.objective = hw_name, dataflow, objective
         self._hw: dict[str, Hardware] = {}
 
     def hardware(self, act: str) -> Hardware:
@@ -68,14 +73,14 @@ class TilePsum(RewritePattern):
             return
         act = dtype_name(element_type(op.x.type))
         hw = self.hardware(act)
-        flow = self.dataflow or hw.array.dataflow
         try:
             choice = choose_tile(hw, m, n, k, weight_bits=bits, act_bits=pe_act_bits(hw, act),
-                                 group_size=g, dataflow=flow)
+                                 group_size=g, dataflow=self.dataflow, objective=self.objective)
         except ValueError as e:
             remark(NAME, op, f"not tiled: {e}")
             return
-        schedule = ScheduleAttr(Dataflow(flow), [hw.array.rows, hw.array.cols], choice.tile, choice.order)
+        schedule = ScheduleAttr(Dataflow(choice.dataflow), [hw.array.rows, hw.array.cols],
+                                choice.tile, choice.order)
         op.properties["schedule"] = schedule
         rewriter.notify_op_modified(op)
 
@@ -85,21 +90,30 @@ class MixpeTilePass(ModulePass):
     """Attaches a `#mixpe.schedule` to every partial-sum GEMM.
 
     `hw` names a preset or a TOML file; by default it follows each GEMM's activations
-    (float -> mixpe-w4a16, i8 -> mixpe-w4a8). `dataflow` overrides the hardware's.
+    (float -> mixpe-w4a16, i8 -> mixpe-w4a8). `dataflow` fixes the mapping (default: the
+    search picks the hardware's or `nfold` per GEMM); `objective` is what the search minimises.
     """
 
     name = NAME
 
     hw: str | None = None
     dataflow: str | None = None
+    objective: str | None = None
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        if self.dataflow not in (None, "os", "ws"):
-            raise PassFailedException(f"{NAME}: dataflow must be os or ws, got '{self.dataflow}'")
-        pattern = TilePsum(self.hw, self.dataflow)
+        check_tile_options(self.dataflow, self.objective)
+        pattern = TilePsum(self.hw, self.dataflow, self.objective)
         try:
             if self.hw is not None:
                 pattern.hardware("")  # a bad hw name fails here, even with nothing to tile
             PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
         except HardwareError as e:
             raise PassFailedException(f"{NAME}: {e}") from e
+
+
+def check_tile_options(dataflow: str | None, objective: str | None) -> None:
+    """One-line errors for a bad `dataflow` or `objective` option (when the pass is built)."""
+    if dataflow is not None and dataflow not in DATAFLOWS:
+        raise PassFailedException(f"{NAME}: dataflow must be one of {', '.join(DATAFLOWS)}, got '{dataflow}'")
+    if objective is not None and objective not in OBJECTIVES:
+        raise PassFailedException(f"{NAME}: objective must be one of {', '.join(OBJECTIVES)}, got '{objective}'")

@@ -49,13 +49,18 @@ class Dataflow(ABC):
     @abstractmethod
     def tile_cycles(
         self, rows: int, cols: int, m: int, n: int, k: int,
-        *, passes: int = 1, pack_rows: int = 1, pack_cols: int = 1,
+        *, passes: int = 1, pack_rows: int = 1, pack_cols: int = 1, groups: int = 1,
     ) -> TileCycles:
-        """Cycles for an m x n x k tile."""
+        """Cycles for an m x n x k tile.  ``groups``: row stacks of a regrouping dataflow
+        (``nfold``); the others ignore it."""
 
     @abstractmethod
     def streams(
         self, rows: int, cols: int, m: int, n: int, k: int,
-        *, pack_rows: int = 1, pack_cols: int = 1,
+        *, pack_rows: int = 1, pack_cols: int = 1, groups: int = 1,
     ) -> Streams:
         """SRAM-side operand traffic of an m x n x k tile (elements, not bits)."""
+
+    def usable_groups(self, rows: int, m: int, groups: int, pack_rows: int = 1) -> int:
+        """Row stacks a tile of m token rows actually uses (1 unless the dataflow regroups)."""
+        return 1

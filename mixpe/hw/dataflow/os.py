@@ -20,11 +20,11 @@ class OutputStationary(Dataflow):
     name = "os"
     formula = "ceil(m/R)*ceil(n/C) folds x (k*passes + R + C - 2)"
 
-    def tile_cycles(self, rows, cols, m, n, k, *, passes=1, pack_rows=1, pack_cols=1):
+    def tile_cycles(self, rows, cols, m, n, k, *, passes=1, pack_rows=1, pack_cols=1, groups=1):
         folds = ceil_div(m, rows * pack_rows) * ceil_div(n, cols * pack_cols)
         return TileCycles(folds, folds * k * passes, folds * (rows + cols - 2))
 
-    def streams(self, rows, cols, m, n, k, *, pack_rows=1, pack_cols=1):
+    def streams(self, rows, cols, m, n, k, *, pack_rows=1, pack_cols=1, groups=1):
         # Each column fold re-streams the activations; each row fold re-streams the weights.
         return Streams(
             act_elems=ceil_div(n, cols * pack_cols) * m * k,

@@ -21,11 +21,11 @@ class WeightStationary(Dataflow):
     name = "ws"
     formula = "ceil(k/R)*ceil(n/C)*passes folds x (2R + C + m - 2)"
 
-    def tile_cycles(self, rows, cols, m, n, k, *, passes=1, pack_rows=1, pack_cols=1):
+    def tile_cycles(self, rows, cols, m, n, k, *, passes=1, pack_rows=1, pack_cols=1, groups=1):
         folds = ceil_div(k, rows * pack_rows) * ceil_div(n, cols * pack_cols) * passes
         return TileCycles(folds, folds * m, folds * (2 * rows + cols - 2))
 
-    def streams(self, rows, cols, m, n, k, *, pack_rows=1, pack_cols=1):
+    def streams(self, rows, cols, m, n, k, *, pack_rows=1, pack_cols=1, groups=1):
         return Streams(
             act_elems=ceil_div(n, cols * pack_cols) * m * k,
             weight_elems=k * n,

@@ -5,13 +5,14 @@ from hypothesis import given, settings, strategies as st
 
 from mixpe.simulator import estimate_gemm, load_hardware
 from mixpe.hw import choose_tile
+from mixpe.hw.tiling import check_tile_fits
 
 PRESETS = ["mixpe-w4a8", "mixpe-w4a16", "int8", "w4a8-dequant", "w4a16-dequant", "bitfusion", "fp16"]
 HW = {name: load_hardware(name) for name in PRESETS}
 
 
 @settings(max_examples=50, deadline=None)
-@given(name=st.sampled_from(PRESETS), df=st.sampled_from(["os", "ws"]),
+@given(name=st.sampled_from(PRESETS), df=st.sampled_from(["os", "ws", "nfold", None]),
        M=st.integers(1, 300), N=st.integers(1, 700), K=st.sampled_from([128, 256, 384, 1024, 2048]))
 def test_default_mode_consistent(name, df, M, N, K):
     hw = HW[name]
@@ -26,17 +27,35 @@ def test_default_mode_consistent(name, df, M, N, K):
     assert cost.counts.dram_read_bits >= M * K * cost.act_bits + K * N * cost.weight_bits
 
 
-def test_choose_tile_fits_srams():
+@pytest.mark.parametrize("objective", ["cycles", "energy", "edp"])
+def test_choose_tile_fits_srams(objective):
     hw = HW["mixpe-w4a8"]
-    choice = choose_tile(hw, 64, 4096, 4096)
+    choice = choose_tile(hw, 64, 4096, 4096, objective=objective)
     tm, tn, tk = choice.tile
     assert tk % hw.defaults.group_size == 0
     assert tk * tn * 4 <= hw.sram.capacity_bits("weight")
     assert tm * tk * 8 <= hw.sram.capacity_bits("act")
-    assert choice.cycles == estimate_gemm(hw, 64, 4096, 4096).total
-    # It is the best of the tiles it considered: a few hand-picked alternatives are no better.
-    for tile in [(32, 37, 128), (64, 74, 512), (64, 1184, 128)]:
-        assert estimate_gemm(hw, 64, 4096, 4096, tile=tile).total >= choice.cycles
+    chosen = estimate_gemm(hw, 64, 4096, 4096, objective=objective)
+    assert (choice.cycles, choice.dataflow) == (chosen.total, chosen.dataflow)
+    assert choice.energy_pj == pytest.approx(chosen.energy.total_pj, rel=1e-12)
+
+    def score(c):
+        return {"cycles": c.total, "energy": c.energy.total_pj, "edp": c.total * c.energy.total_pj}[objective]
+
+    # It is the best of the tiles it considered: hand-picked alternatives that fit are no better.
+    for tile in [(32, 37, 128), (64, 74, 512), (64, 1184, 128), (64, 148, 512), (64, 481, 256)]:
+        for df in ("os", "nfold"):
+            try:
+                check_tile_fits(hw, 64, 4096, 4096, tile, "mnk", dataflow=df)
+            except ValueError:
+                continue
+            other = estimate_gemm(hw, 64, 4096, 4096, tile=tile, order="mnk", dataflow=df)
+            assert score(other) >= score(chosen) * (1 - 1e-12)
+
+
+def test_unknown_objective_is_refused():
+    with pytest.raises(ValueError, match="unknown tile objective 'speed'"):
+        choose_tile(HW["int8"], 8, 64, 64, objective="speed")
 
 
 def test_dequant_placement_costs():

@@ -50,16 +50,23 @@ def test_scalesim_counts_and_energy_by_hand():
     assert cost.energy.total_pj == pytest.approx(e_pe + e_dram + e_sram + e_leak, rel=1e-12)
 
 
-def test_default_mode_dram_traffic_by_hand():
+@pytest.mark.parametrize("M", [64, 1024])
+def test_default_mode_dram_traffic_by_hand(M):
     # Explicit tile, loop order m, n, k (k innermost, nk > 1): each step loads a new weight tile
     # and a new activation tile, so weights (and their fp16 scale + zero) are read once per
-    # m-tile and activations once per n-tile; outputs are written once.
+    # m-tile and activations once per n-tile - unless all M x K activations fit the (halved)
+    # activation buffer (M = 64: 256 Kbit of 1 Mbit), which then keeps them after their first
+    # visit; outputs are written once.
     hw = load_hardware("mixpe-w4a8")
-    M, N, K, g = 64, 148, 512, 128
+    N, K, g = 592, 512, 128
     tm, tn, tk = 32, 74, 256
     cost = estimate_gemm(hw, M, N, K, group_size=g, tile=(tm, tn, tk))
     w_bits = K * N * 4 + (K // g) * N * 2 * hw.dequant.scale_bits
-    assert cost.counts.dram_read_bits == (M // tm) * w_bits + (N // tn) * M * K * 8
+    assert w_bits > hw.sram.capacity_bits("weight")  # weights never stay whole
+    act_fits = M * K * 8 <= hw.sram.capacity_bits("act")
+    assert act_fits == (M == 64)
+    act_reads = 1 if act_fits else N // tn
+    assert cost.counts.dram_read_bits == (M // tm) * w_bits + act_reads * M * K * 8
     assert cost.counts.dram_write_bits == M * N * hw.defaults.out_bits
     # Epilogue dequantisation: 2 fma + 1 int->float cast per (m, group, n), group sums per x.
     G = K // g

@@ -50,3 +50,17 @@ def test_bit_serial_weights_double_the_stream():
     cost = estimate_gemm(hw, M, N, K, weight_bits=8, mode="scalesim")
     assert cost.passes == 2
     assert cost.total == ceil(M / R) * ceil(N / C) * (2 * K + R + C - 2) - 1
+
+
+def test_dram_refetch_when_the_reused_footprint_does_not_fit():
+    # int8: 32x32 OS, double-buffered 128 KiB weight / 256 KiB act buffers (half usable).
+    # 512x512x4096: each column fold's 4096x32 weight block (128 KiB) exceeds 64 KiB, so all
+    # 16 row folds re-fetch it; X (2 MiB) exceeds 128 KiB, so all 16 column folds re-fetch it.
+    hw = load_hardware("int8")
+    M, N, K = 512, 512, 4096
+    assert hw.sram.capacity_bits("weight") < K * 32 * 8 and hw.sram.capacity_bits("act") < M * K * 8
+    c = estimate_gemm(hw, M, N, K, mode="scalesim").counts
+    assert c.dram_read_bits == (16 * K * N + 16 * M * K) * 8
+    # 32x64x256: both fit, so each input is read once.
+    c = estimate_gemm(hw, 32, 64, 256, mode="scalesim").counts
+    assert c.dram_read_bits == (256 * 64 + 32 * 256) * 8

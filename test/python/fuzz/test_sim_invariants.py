@@ -95,13 +95,13 @@ def test_energy_is_monotone_at_a_fixed_tile(c, dim, more):
     assert big.total >= small.total
 
 
-def test_energy_is_not_monotone_under_retiling():
-    """The documented exception: 16 more output columns let the cycle-minimising search
-    choose an 88x74 tile instead of 32x37, which halves DRAM re-reads; energy drops 13%
-    while cycles still grow. (If the model changes so that this holds, revisit the docs.)"""
+def test_energy_is_not_monotone_under_retiling():  # found by a random search over shapes
+    """The documented exception: more output columns let the cycle-minimising search
+    choose a different tile, with fewer DRAM re-reads; energy drops while cycles still grow.
+    (If the model changes so that this holds, revisit the docs.)"""
     hw = HW["mixpe-w4a8"]
-    a = estimate_gemm(hw, 88, 372, 128, weight_bits=2, group_size=64)
-    b = estimate_gemm(hw, 88, 398, 128, weight_bits=2, group_size=64)
+    a = estimate_gemm(hw, 73, 235, 1024, objective="cycles")
+    b = estimate_gemm(hw, 73, 263, 1024, objective="cycles")
     assert b.total >= a.total
     assert b.energy.total_pj < a.energy.total_pj
     assert a.tile != b.tile

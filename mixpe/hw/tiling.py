@@ -65,11 +65,12 @@ def _dim_classes(extent: int, tile: int) -> list[tuple[int, int, str]]:
 
 def weight_groups(hw: Hardware, df: Dataflow, prec: Prec) -> int:
     """Row stacks a regrouping dataflow (``nfold``) may use on ``hw``: as many as the weight
-    buffer's port (``sram.weight_port_bits``) can feed, C weights per stack per cycle."""
+    buffer's port (``sram.weight_port_bits``) can feed, C weights per stack per cycle (times
+    the packing: a fused unit takes pack_rows k-steps of pack_cols channels)."""
     port = hw.sram.weight_port_bits
     if df.name != "nfold" or port is None:
         return 1
-    per_stack = hw.array.cols * prec.pf_w * min(prec.wb, hw.pe.weight_bits)
+    per_stack = hw.array.cols * prec.pf_w * prec.pf_a * min(prec.wb, hw.pe.weight_bits)
     return max(1, min(hw.array.rows, port // per_stack))
 
 
@@ -206,10 +207,14 @@ def _kib(bits: float) -> str:
     return f"{kib:,.0f}" if kib == int(kib) or kib >= 100 else f"{kib:,.2f}".rstrip("0").rstrip(".")
 
 
-def _candidates(extent: int, unit: int) -> list[int]:
+def _candidates(extent: int, unit: int, thirds: bool = False) -> list[int]:
+    """unit * 2^i below extent, and extent itself; with `thirds` also unit * 3 * 2^i, so an
+    output tile can approach the square the output buffer allows (e.g. 192 x 144)."""
     out, t = {extent}, unit
     while t < extent:
         out.add(t)
+        if thirds and 3 * t < extent:
+            out.add(3 * t)
         t *= 2
     return sorted(out)
 
@@ -258,9 +263,10 @@ def choose_tile(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None
         unit_m = R * prec.pf_a if dfname != "ws" else 16
         unit_k = g or (R * prec.pf_a if dfname == "ws" else 16)
         unit_n = C * prec.pf_w
-        tns = sorted(set(_candidates(N, unit_n)) | set(_candidates(N, unit_n * weight_groups(hw, df, prec))))
-        for tm in _candidates(M, unit_m):
-            for tn in tns:
+        for tm in _candidates(M, unit_m, thirds=True):
+            # nfold: also whole folds (H * C / m output channels for this tile's tokens)
+            per_fold = df.fold_channels(R, C, tm, weight_groups(hw, df, prec), prec.pf_a, prec.pf_w)
+            for tn in sorted(set(_candidates(N, unit_n, thirds=True)) | set(_candidates(N, per_fold))):
                 for tk in _candidates(K, unit_k):
                     for order in ORDERS:
                         plan = plan_tiles(hw, df, prec, M, N, K, g, (tm, tn, tk), order, hw.defaults.out_bits)

@@ -106,27 +106,31 @@ def simulate_ws(x: np.ndarray, w: np.ndarray, rows: int, cols: int) -> SteppedRe
 
 
 def simulate_nfold(x: np.ndarray, w: np.ndarray, rows: int, cols: int, groups: int = 1) -> SteppedResult:
-    """N folded over rows: the R rows act as `groups` stacks of mr = min(R, m) rows, each an
-    mr x C output-stationary array on its own C output channels, activations broadcast to all.
-    Stacks run in lockstep, so a fold takes as long as one stack's OS fold."""
+    """N folded over rows: each column holds H = min(R, groups*m) outputs per fold, ordered
+    channel-major, token-minor; each run of one channel's tokens is a segment with its own
+    weight input.  Every segment is stepped as a one-column output-stationary array of its
+    height; all C columns run (padded ones on zeros), so a fold lasts the longest segment plus
+    the C - 1 cycles of column skew.  m >= R is plain output-stationary."""
     m, k = x.shape
     n = w.shape[1]
-    mr = min(rows, m)
-    g = max(1, min(groups, rows // mr))
+    if m >= rows:
+        return simulate_os(x, w, rows, cols)
+    h = min(rows, max(1, groups) * m)
+    outputs = [(j, t) for j in range(n) for t in range(m)]  # channel-major, token-minor
     y = np.zeros((m, n), dtype=np.int64)
     total = 0
-    for i0 in range(0, m, rows):
-        xs = x[i0 : i0 + rows]
-        for j0 in range(0, n, cols * g):
-            fold = 0
-            for s in range(g):
-                c0 = j0 + s * cols
-                if c0 >= n and s:
-                    continue  # an idle stack (its columns are padding)
-                part = simulate_os(_pad(xs, (mr, k)), w[:, c0 : c0 + cols], mr, cols)
-                fold = max(fold, part.cycles)
-                y[i0 : i0 + xs.shape[0], c0 : c0 + cols] = part.output[: xs.shape[0]]
-            total += fold
+    for f0 in range(0, len(outputs), h * cols):
+        longest = 0
+        for c in range(cols):
+            column = outputs[f0 + c * h : f0 + (c + 1) * h]
+            segments: dict[int, list[int]] = {}
+            for j, t in column:
+                segments.setdefault(j, []).append(t)
+            for j, toks in segments.items():
+                part = simulate_os(x[toks], w[:, j : j + 1], len(toks), 1)
+                y[toks, j] = part.output[:, 0]
+                longest = max(longest, part.cycles)
+        total += max(longest, k + m - 1) + cols - 1  # a fold is as long as a full m-row segment
     return SteppedResult(total, y)
 
 

@@ -61,6 +61,11 @@ class Dataflow(ABC):
     ) -> Streams:
         """SRAM-side operand traffic of an m x n x k tile (elements, not bits)."""
 
+    def fold_channels(self, rows: int, cols: int, m: int, groups: int = 1, pack_rows: int = 1,
+                      pack_cols: int = 1) -> int:
+        """Output channels one fold covers for a tile of m token rows."""
+        return cols * pack_cols
+
     def usable_groups(self, rows: int, m: int, groups: int, pack_rows: int = 1) -> int:
         """Row stacks a tile of m token rows actually uses (1 unless the dataflow regroups)."""
         return 1

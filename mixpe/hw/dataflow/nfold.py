@@ -1,48 +1,67 @@
 """N folded over rows: output-stationary for skinny GEMMs (decode, GEMV).
 
 With tokens on rows, a decode GEMM (M = 1..8) keeps only M of the R rows busy, so the array
-runs at M*C MACs per cycle however fast the weights arrive.  A decode accelerator regroups the
-rows instead: the R rows become ``groups`` stacks of ``mr = ceil(m / pack_rows)`` token rows,
-each stack an mr x C output-stationary array working on its own slice of the output channels.
-A fold then covers ``groups * C`` output channels at once:
+runs at M*C MACs per cycle however fast the weights arrive.  A decode accelerator packs the
+rows instead: each column holds a run of outputs ordered channel-major, token-minor
+((n0, m0), (n0, m1), ..., (n1, m0), ...), so the R rows of a column serve several output
+channels, each in a *segment* of m rows with its own weight input.  Activations are broadcast
+to every segment; every segment needs its own weight stream, so the weight buffer delivers up
+to ``groups`` weights per column per cycle, and ``groups`` is a hardware figure
+(``sram.weight_port_bits``, see ``mixpe.hw.tiling.weight_groups``), not a free choice.  With
+m token rows and H = min(R, groups * m) outputs per column per fold:
 
-    cycles per fold = k * passes + mr + C - 2     (each stack's skew is its own, mr + C - 2)
-    folds           = ceil(m / (R * pack_rows)) * ceil(n / (C * pack_cols * groups))
+    folds           = ceil(m * ceil(n / pack_cols) / (H * C))
+    cycles per fold = ceil(k / pack_rows) * passes + m + C - 2   (a segment's skew: m + C - 2)
 
-Activations are broadcast to every stack (read once from the activation buffer per fold);
-every stack needs its own weights, so the weight buffer delivers ``groups * C`` weights per
-cycle.  How many stacks a design can feed is therefore a hardware figure
-(``sram.weight_port_bits``, see ``max_groups``), not a free choice.  With ``groups = 1`` (or
-m >= R) this is exactly ``os``.  ``mixpe.simulator.cycle_stepped.simulate_nfold`` checks it.
+When m >= R there is no room for a second segment and this is exactly ``os``.  Packed PEs
+(BitFusion-style, pack factors > 1) pack the K dimension instead of the rows here: a fused unit
+takes ``pack_rows`` k-steps of one token per cycle (its bricks' products summed in its adder
+tree, ``pack_cols`` channels side by side), so mp = m and the stream is ceil(k / pack_rows)
+long - odd token counts then waste no half-empty packed row.  Segment
+boundaries fall anywhere (a channel may be split between two columns or folds, its weights
+then streamed twice), so M need not divide R: 7 tokens fill 32 rows as well as 8 do.
+``mixpe.simulator.cycle_stepped.simulate_nfold`` checks the closed form.
 """
 
 from __future__ import annotations
 
 from .base import Dataflow, Streams, TileCycles, ceil_div
+from .os import OutputStationary
+
+_OS = OutputStationary()
 
 
 class NFold(Dataflow):
     name = "nfold"
-    formula = "ceil(m/R)*ceil(n/(C*groups)) folds x (k*passes + mr + C - 2), mr = min(R, m)"
+    formula = "ceil(m*n/(H*C)) folds x (k*passes + m + C - 2), H = min(R, groups*m), m < R"
 
     @staticmethod
-    def stack_rows(rows: int, m: int, pack_rows: int = 1) -> int:
-        return min(rows, ceil_div(m, pack_rows))
+    def column_outputs(rows: int, m: int, groups: int) -> int:
+        """H: outputs one column holds per fold."""
+        return min(rows, max(1, groups) * m)
+
+    def fold_channels(self, rows, cols, m, groups=1, pack_rows=1, pack_cols=1):
+        if m >= rows:
+            return cols * pack_cols
+        return max(1, self.column_outputs(rows, m, groups) * cols // m) * pack_cols
 
     def usable_groups(self, rows: int, m: int, groups: int, pack_rows: int = 1) -> int:
-        """Stacks of the tile's token rows that fit in R rows, at most `groups`."""
-        return max(1, min(groups, rows // self.stack_rows(rows, m, pack_rows)))
+        return 1 if m >= rows else ceil_div(self.column_outputs(rows, m, groups), m)
 
     def tile_cycles(self, rows, cols, m, n, k, *, passes=1, pack_rows=1, pack_cols=1, groups=1):
-        g = self.usable_groups(rows, m, groups, pack_rows)
-        mr = self.stack_rows(rows, m, pack_rows)
-        folds = ceil_div(m, rows * pack_rows) * ceil_div(n, cols * pack_cols * g)
-        return TileCycles(folds, folds * k * passes, folds * (mr + cols - 2))
+        if m >= rows:
+            return _OS.tile_cycles(rows, cols, m, n, k, passes=passes, pack_rows=pack_rows, pack_cols=pack_cols)
+        h = self.column_outputs(rows, m, groups)
+        folds = ceil_div(m * ceil_div(n, pack_cols), h * cols)
+        return TileCycles(folds, folds * ceil_div(k, pack_rows) * passes, folds * (m + cols - 2))
 
     def streams(self, rows, cols, m, n, k, *, pack_rows=1, pack_cols=1, groups=1):
-        g = self.usable_groups(rows, m, groups, pack_rows)
-        return Streams(
-            act_elems=ceil_div(n, cols * pack_cols * g) * m * k,
-            weight_elems=ceil_div(m, rows * pack_rows) * n * k,
-            psum_visits=1,
-        )
+        if m >= rows:
+            return _OS.streams(rows, cols, m, n, k, pack_rows=pack_rows, pack_cols=pack_cols)
+        mp = m
+        h = self.column_outputs(rows, m, groups)
+        nc = ceil_div(n, pack_cols)
+        folds = ceil_div(mp * nc, h * cols)
+        # A channel split by a column or fold boundary streams its weights into both parts.
+        splits = 0 if h % mp == 0 else min(nc, folds * cols - 1)
+        return Streams(act_elems=folds * m * k, weight_elems=(n + splits * pack_cols) * k, psum_visits=1)

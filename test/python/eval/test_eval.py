@@ -66,8 +66,8 @@ def test_repeated_layers_compile_once(monkeypatch):
     real = runner.simulate
     monkeypatch.setattr(runner, "simulate", lambda t: calls.append(t.key()) or real(t))
     ev = _eval(["llama-2-7b"], ["int8"], [Workload("batch", 2)])
-    # 32 blocks x (qkv, o, gate, up, down); gate and up share a shape: 4 distinct GEMMs
-    assert ev.occurrences == 32 * 5 and ev.distinct == 4 and len(calls) == len(set(calls)) == 4
+    # 32 blocks x (qkv, o, gate, up, down) + the LM head; gate and up share a shape: 5 distinct GEMMs
+    assert ev.occurrences == 32 * 5 + 1 and ev.distinct == 5 and len(calls) == len(set(calls)) == 5
     total = next(t for t in ev.totals if t["design"] == "int8")
     per_layer = {r["layer"]: r for r in ev.layers}
     assert per_layer["gate"]["cycles"] == per_layer["up"]["cycles"]
@@ -83,7 +83,7 @@ def test_every_gemm_is_compiled_and_quantized_linears_are_raised():
     assert not rows[("fp16", "fc1")]["raised"]  # plain f16 matmul, nothing to raise
     assert rows[("mixpe-w4a8", "attn_qk")]["precision"] == "w8a8"  # i8 x i8, nothing quantized
     assert not rows[("mixpe-w4a8", "attn_qk")]["quantized"]
-    assert ev.distinct == 2 * 6
+    assert ev.distinct == 2 * 7  # qkv, o, fc1, fc2, cls_head, attn_qk, attn_pv
 
 
 def test_custom_preset_plugs_in_with_paper_mode():
@@ -163,7 +163,7 @@ def test_cli_writes_all_outputs(tmp_path, capsys):
     rc = mixpe_eval.main(["--models", "vit-b", "--designs", "mixpe-w4a8,int8", "--tokens", "prefill=4",
                           "--attention", "--out", str(out), "--jobs", "1", "--quiet"])
     assert rc == 0
-    for f in ("layers.csv", "layers.json", "models.csv", "models.json", "summary.md",
+    for f in ("layers.csv", "layers.json", "models.csv", "models.json", "summary.md", "ranges.csv",
               "speedup.png", "energy.png", "roofline.png"):
         assert (out / f).stat().st_size > 0, f
     md = (out / "summary.md").read_text()
@@ -249,7 +249,8 @@ def test_missing_distributed_backend_is_a_clear_error(monkeypatch):
 
 def test_dask_executor_gives_the_same_numbers(tmp_path):
     pytest.importorskip("distributed")
-    args = ["--models", "vit-b", "--designs", "int8", "--tokens", "batch=2", "--quiet", "--no-plots", "--jobs", "1"]
+    args = ["--models", "vit-b", "--designs", "int8", "--tokens", "batch=2", "--quiet", "--no-plots", "--jobs", "1",
+            "--no-ranges"]
     assert mixpe_eval.main([*args, "--out", str(tmp_path / "p")]) == 0
     assert mixpe_eval.main([*args, "--out", str(tmp_path / "d"), "--executor", "dask"]) == 0
     rows = [json.loads((tmp_path / d / "models.json").read_text())["rows"] for d in ("p", "d")]

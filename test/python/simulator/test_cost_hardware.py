@@ -28,14 +28,19 @@ def test_paper_arrays_match_the_authors():
                      "paper-bitfusion": (32, 40), "paper-fp16": (32, 28)}
 
 
+DEFAULTS = ("int8", "mixpe-w4a8", "mixpe-w4a16", "fp16", "w4a16-dequant", "w4a8-dequant", "bitfusion")
+
+
 def test_default_presets_are_iso_area():
-    # PE-array area within the 32x32 INT8 budget and within one column of it.
-    budget = 32 * 32 * load_hardware("int8").pe.area_um2
-    for name in ("mixpe-w4a8", "mixpe-w4a16", "fp16", "w4a16-dequant", "w4a8-dequant", "bitfusion"):
+    # PEs + vector unit + dequantiser within the budget, and within one column of it.
+    int8 = load_hardware("int8")
+    budget = 32 * 32 * int8.pe.area_um2 + int8.vector.lanes * int8.vector.lane_area_um2
+    for name in DEFAULTS:
         hw = load_hardware(name)
-        area = hw.num_pes * hw.pe.area_um2
-        assert area <= budget * 1.0001
-        assert area + hw.array.rows * hw.pe.area_um2 > budget
+        assert hw.area["budget"] == pytest.approx(budget)
+        assert hw.area["total"] <= budget * (1 + 1e-9)
+        assert hw.area["total"] + hw.array.rows * hw.pe.area_um2 > budget
+        assert hw.sources["array.cols"].startswith("derived (iso-area)")
 
 
 def test_default_dram_is_realistic():
@@ -62,7 +67,7 @@ def make(tmp_path):
 
 @pytest.mark.parametrize("old,new,field", [
     ('rows = { value = 32,', 'rows = { value = 0,', "array.rows"),
-    ('cols = { value = 32,', 'cols = { value = -4,', "array.cols"),
+    ('rows = { value = 32,', 'cols = { value = -4, source = "x" }\nrows = { value = 32,', "array.cols"),
     ('type = "mac_int8"', 'type = "mac_int3"', "pe.type"),
     ('[pe]', '[array.extra]\n[pe]', None),
     ('act_format = "int"', 'act_format = "int"\n[array]\ndataflow = "is"', None),
@@ -71,6 +76,15 @@ def make(tmp_path):
     ('leakage_uw = { value = 21.44, source = "0.2297 (authors PE leakage/dynamic ratio) x 0.1867 pJ x 500 MHz" }', '',
      "pe.leakage_uw"),
     ('[dequant]\nplacement = "in_loop"', '[dequant]\nplacement = "sometimes"', "dequant.placement"),
+    # area: a dequantiser without its lane area; a budget too small for one column
+    ('[dequant]\nplacement = "in_loop"', '[dequant]\nplacement = "in_loop"\nlanes = { value = 4, source = "x" }',
+     "dequant.lane_area_um2"),
+    ('area_um2 = { value = 162.22,', 'area_um2 = { value = 1e9,', "array.cols"),
+    # assumptions: an unknown key, an override of an unknown figure
+    ('[workload]', '[assumptions.a]\nwhat = "w"\nlow = { source = "s", "dram.read_pj_per_bit" = 1 }\n'
+     'high = { source = "s", "dram.read_pj_per_bit" = 2 }\nmiddle = 3\n[workload]', "assumptions.a"),
+    ('[workload]', '[assumptions.a]\nwhat = "w"\nlow = { source = "s", "dram.read_pj_per_bits" = 1 }\n'
+     'high = { source = "s", "dram.read_pj_per_bit" = 2 }\n[workload]', "assumptions.a.low.dram.read_pj_per_bits"),
 ])
 def test_validation_errors(make, old, new, field):
     with pytest.raises(HardwareError) as err:

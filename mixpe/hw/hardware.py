@@ -7,6 +7,12 @@ whose tables are merged underneath it, so shared figures are written (and source
 once.  Presets ship in ``mixpe/hw/presets``; files whose name starts with ``_`` are
 bases, not presets.  The schema is documented in ``docs/hardware.md``.
 
+Area is data too: with ``[area] budget_um2`` a file may omit ``array.cols``, which the loader
+derives from the budget less the vector unit and the dequantiser (``_derive_cols``, the
+arithmetic recorded as the source of ``array.cols``; ``Hardware.area`` is the breakdown).
+``[assumptions.<name>]`` tables give low/high alternatives of decisive figures
+(``parse_assumptions``; variants in ``mixpe/hw/ranges.py``).
+
 A ``base`` is a bare name, never a path: ``<name>.toml`` in the including file's own folder,
 else the preset (or preset base) of that name.  A name with ``/``, ``\\`` or a leading ``.``
 is refused, so a hardware file cannot make the loader read ``/etc/passwd`` or ``../..``.
@@ -31,6 +37,8 @@ PE_TYPES = ("shift_add", "mac_fp16", "mac_int8", "bitfusion")
 DATAFLOWS = tuple(_DATAFLOW_CLASSES)
 PLACEMENTS = ("epilogue", "in_loop")
 ACT_FORMATS = ("int", "fp")
+ASSUMPTION_SIDES = ("low", "high")
+_ASSUMPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # tables and arrays inside tables and arrays: the schema needs 5 (vector.ops.<kind>.cycles)
 MAX_TOML_DEPTH = 32
 _BASE_NAME = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9_+.\-]*")
@@ -96,6 +104,7 @@ class VectorOp:
 class VectorSpec:
     lanes: int
     ops: Mapping[str, VectorOp]
+    lane_area_um2: float | None = None  # one lane's area (iso-area budgets charge the vector unit)
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class DequantSpec:
     placement: str
     scale_bits: int
     lanes: int | None = None  # in-loop dequantiser: weights per cycle (None: the vector unit's lanes)
+    lane_area_um2: float | None = None  # one dequantiser lane's area (required with lanes)
 
 
 @dataclass(frozen=True)
@@ -140,10 +150,27 @@ class Hardware:
     paper: PaperSpec | None
     sources: Mapping[str, str]  # dotted field path -> source of that figure
     path: str
+    area_budget_um2: float | None = None  # [area] budget_um2: PEs + vector unit + dequantiser
 
     @property
     def num_pes(self) -> int:
         return self.array.rows * self.array.cols
+
+    @property
+    def area(self) -> Mapping[str, float | None]:
+        """Area breakdown in um^2: ``pe_array``, ``vector``, ``dequant``, ``total`` and ``budget``.
+        A part is None where the file has no area figure for it (the paper presets have no PE
+        area model); ``total`` is None if any part is.  ``dequant`` is 0 without a dequantiser
+        of its own (``dequant.lanes`` absent: dequantisation, if any, runs on the vector unit)."""
+        pe = None if self.pe.area_um2 is None else self.num_pes * self.pe.area_um2
+        vec = None if self.vector.lane_area_um2 is None else self.vector.lanes * self.vector.lane_area_um2
+        deq: float | None = 0.0
+        if self.dequant.lanes is not None:
+            deq = None if self.dequant.lane_area_um2 is None else self.dequant.lanes * self.dequant.lane_area_um2
+        parts = (pe, vec, deq)
+        total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+        return MappingProxyType({"pe_array": pe, "vector": vec, "dequant": deq, "total": total,
+                                 "budget": self.area_budget_um2})
 
 
 _BUFFERS = ("weight", "act", "out")
@@ -151,7 +178,6 @@ _BUFFERS = ("weight", "act", "out")
 # dotted path -> (python type, lower bound kind); ">0" strictly positive, ">=0" non-negative.
 _REQUIRED: dict[str, tuple[type, str]] = {
     "array.rows": (int, ">0"),
-    "array.cols": (int, ">0"),
     "pe.weight_bits": (int, ">0"),
     "pe.act_bits": (int, ">0"),
     "pe.acc_bits": (int, ">0"),
@@ -171,6 +197,10 @@ _REQUIRED: dict[str, tuple[type, str]] = {
     "workload.out_bits": (int, ">0"),
 }
 _OPTIONAL: dict[str, tuple[type, str]] = {
+    "array.cols": (int, ">0"),  # required unless derived from area.budget_um2 (_derive_cols)
+    "area.budget_um2": (float, ">0"),
+    "vector.lane_area_um2": (float, ">0"),
+    "dequant.lane_area_um2": (float, ">0"),
     "pe.area_um2": (float, ">0"),
     "pe.op_energy_pj": (float, ">=0"),
     "pe.dynamic_uw": (float, ">=0"),
@@ -252,7 +282,57 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     base_name = data.pop("base", None)
     if base_name is None:
         return data
-    return _merge(_read_merged(_base_path(path, base_name), seen + (path.resolve(),)), data)
+    return _merge_file(_read_merged(_base_path(path, base_name), seen + (path.resolve(),)), data)
+
+
+def _merge_file(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``_merge`` plus the rule for ``[assumptions]``: an assumption is replaced whole when the
+    including file declares it again, and dropped when the including file replaces one of the
+    figures it overrides without declaring it again (the assumption was written about the base's
+    nominal figure, not about the replacement; e.g. the paper presets' own SRAM/DRAM figures)."""
+    base_a, over_a = base.get("assumptions"), over.get("assumptions")
+    merged = _merge({k: v for k, v in base.items() if k != "assumptions"},
+                    {k: v for k, v in over.items() if k != "assumptions"})
+    if not isinstance(base_a, dict) or not isinstance(over_a, (dict, type(None))):
+        if over_a is not None or base_a is not None:  # malformed: validation reports it
+            merged["assumptions"] = over_a if over_a is not None else base_a
+        return merged
+    kept = {name: spec for name, spec in base_a.items()
+            if name not in (over_a or {})
+            and not any(_defines(over, dotted) for dotted in _override_paths(spec))}
+    kept.update(over_a or {})
+    if kept:
+        merged["assumptions"] = kept
+    return merged
+
+
+def _defines(data: dict[str, Any], dotted: str) -> bool:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"sram": {"act_kib": 1}}`` and ``{"sram.act_kib": 1}`` alike -> ``{"sram.act_kib": 1}``
+    (an override written with a bare dotted key, as TOML writers do, nests)."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def _override_paths(spec: Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return []
+    return [dotted for side in ASSUMPTION_SIDES if isinstance(spec.get(side), dict)
+            for dotted in _flatten({k: v for k, v in spec[side].items() if k != "source"})]
 
 
 def _check_depth(data: dict[str, Any], path: Path) -> None:
@@ -353,11 +433,120 @@ class _Reader:
         return value
 
 
+@dataclass(frozen=True)
+class AssumptionSpec:
+    """One ``[assumptions.<name>]`` table, validated: per side its source and its overrides
+    (dotted figure path -> value)."""
+
+    name: str
+    what: str
+    sources: Mapping[str, str]  # side -> source
+    overrides: Mapping[str, Mapping[str, int | float]]  # side -> {dotted figure path: value}
+
+
+def parse_assumptions(data: dict[str, Any], path: Path | str) -> dict[str, AssumptionSpec]:
+    """The validated ``[assumptions]`` of a merged table (``read_table``).  Each assumption has
+    ``what`` (text) and the sides ``low`` and ``high``, each a table with one ``source`` and one or
+    more overrides ``"<figure path>" = value`` of figures the schema knows (a derived
+    ``array.cols`` cannot be overridden: override what it is derived from)."""
+    path = Path(path)
+    section = data.get("assumptions")
+    if section is None:
+        return {}
+
+    def fail(field: str, msg: str) -> HardwareError:
+        return HardwareError(f"{path}: field '{field}': {msg}")
+
+    if not isinstance(section, dict):
+        raise fail("assumptions", "must be a table of [assumptions.<name>] tables")
+    specs: dict[str, AssumptionSpec] = {}
+    for name, spec in section.items():
+        where = f"assumptions.{name}"
+        if not _ASSUMPTION_NAME.fullmatch(name):
+            raise fail(where, "an assumption name is lower-case letters, digits and '_'")
+        if not isinstance(spec, dict):
+            raise fail(where, "must be a table with 'what', 'low' and 'high'")
+        extra = set(spec) - {"what", *ASSUMPTION_SIDES}
+        if extra:
+            raise fail(where, f"unknown assumption key(s) {sorted(extra)} (expected what, low, high)")
+        what = spec.get("what")
+        if not isinstance(what, str) or not what.strip():
+            raise fail(f"{where}.what", "missing (a non-empty string saying what is assumed)")
+        sources: dict[str, str] = {}
+        overrides: dict[str, Mapping[str, int | float]] = {}
+        for side in ASSUMPTION_SIDES:
+            table = spec.get(side)
+            if not isinstance(table, dict):
+                raise fail(f"{where}.{side}", "missing (a table: source = \"...\" and \"<figure>\" = value overrides)")
+            source = table.get("source")
+            if not isinstance(source, str) or not source.strip():
+                raise fail(f"{where}.{side}.source", "every side needs a non-empty 'source' string")
+            values = _flatten({k: v for k, v in table.items() if k != "source"})
+            if not values:
+                raise fail(f"{where}.{side}", "overrides no figure")
+            for dotted, value in values.items():
+                _check_override(data, dotted, value, f"{where}.{side}.{dotted}", fail)
+            sources[side] = source
+            overrides[side] = MappingProxyType(values)
+        specs[name] = AssumptionSpec(name, what, MappingProxyType(sources), MappingProxyType(overrides))
+    return specs
+
+
+def _check_override(data: dict[str, Any], dotted: str, value: Any, field: str, fail: Any) -> None:
+    schema = _REQUIRED.get(dotted) or _OPTIONAL.get(dotted)
+    parts = dotted.split(".")
+    if schema is None and len(parts) == 4 and parts[:2] == ["vector", "ops"] and parts[3] in ("cycles", "energy_pj"):
+        ops = data.get("vector", {}).get("ops", {}) if isinstance(data.get("vector"), dict) else {}
+        if not isinstance(ops, dict) or parts[2] not in ops:
+            raise fail(field, f"overrides an unknown figure (no vector op kind {parts[2]!r})")
+        schema = (int, ">0") if parts[3] == "cycles" else (float, ">=0")
+    if schema is None:
+        raise fail(field, "overrides an unknown figure (not a numeric field of the schema)")
+    if dotted == "array.cols" and not _defines(data, "array.cols"):
+        raise fail(field, "array.cols is derived from area.budget_um2 here; override the figures it is derived from")
+    typ, bound = schema
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(field, f"value must be a finite number, got {value!r}")
+    if typ is int and not isinstance(value, int):
+        raise fail(field, f"value must be an integer, got {value!r}")
+    if (bound == ">0" and not value > 0) or (bound == ">=0" and not value >= 0):
+        raise fail(field, f"must be {bound[:-1]} {bound[-1]}, got {value!r}")
+
+
+def _derive_cols(r: _Reader, f: dict[str, Any]) -> int:
+    """Iso-area columns: floor((budget - vector unit - dequantiser) / (rows x PE area))."""
+    budget = f["area.budget_um2"]
+    if budget is None:
+        raise r.fail("array.cols", "missing (give it, or area.budget_um2 to derive it)")
+    for need in ("pe.area_um2", "vector.lane_area_um2"):
+        if f[need] is None:
+            raise r.fail(need, "missing: needed to derive array.cols from area.budget_um2")
+    rows, pe_area = f["array.rows"], f["pe.area_um2"]
+    lanes, lane_area = f["vector.lanes"], f["vector.lane_area_um2"]
+    avail = budget - lanes * lane_area
+    arithmetic = f"floor((area.budget_um2 {budget:,.2f} - vector {lanes} x {lane_area:,.2f}"
+    if f["dequant.lanes"] is not None:
+        avail -= f["dequant.lanes"] * f["dequant.lane_area_um2"]
+        arithmetic += f" - dequant {f['dequant.lanes']} x {f['dequant.lane_area_um2']:,.2f}"
+    exact = avail / (rows * pe_area)
+    cols = math.floor(exact * (1 + 1e-9)) if exact > 0 else 0  # 1e-9: a budget defined as an exact fit
+    arithmetic += f") / ({rows} rows x pe.area_um2 {pe_area:,.2f})) = floor({exact:,.3f}) = {cols}"
+    if cols < 1:
+        raise r.fail("array.cols", f"area budget too small, not one column of PEs fits: {arithmetic}")
+    r.sources["array.cols"] = f"derived (iso-area): {arithmetic}"
+    return cols
+
+
 def _build(data: dict[str, Any], path: Path) -> Hardware:
     r = _Reader(data, path)
     _check_known_keys(r, data)
     f = {k: r.figure(k, *spec) for k, spec in _REQUIRED.items()}
     f.update({k: r.figure(k, *spec, required=False) for k, spec in _OPTIONAL.items()})
+    if f["dequant.lanes"] is not None and f["dequant.lane_area_um2"] is None:
+        raise r.fail("dequant.lane_area_um2", "missing: required when dequant.lanes is given (the dequantiser's area)")
+    if f["array.cols"] is None:
+        f["array.cols"] = _derive_cols(r, f)
+    parse_assumptions(data, path)
     pe_type = r.choice("pe.type")
     if (f["pe.op_energy_pj"] is None) == (f["pe.dynamic_uw"] is None):
         raise r.fail("pe.op_energy_pj", "give exactly one of pe.op_energy_pj and pe.dynamic_uw")
@@ -402,8 +591,9 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
             write_pj_per_bit=f["dram.write_pj_per_bit"],
             background_pj_per_cycle=f["dram.background_pj_per_cycle"],
         ),
-        vector=VectorSpec(lanes=f["vector.lanes"], ops=_vector_ops(r)),
-        dequant=DequantSpec(r.choice("dequant.placement"), f["dequant.scale_bits"], f["dequant.lanes"]),
+        vector=VectorSpec(lanes=f["vector.lanes"], ops=_vector_ops(r), lane_area_um2=f["vector.lane_area_um2"]),
+        dequant=DequantSpec(r.choice("dequant.placement"), f["dequant.scale_bits"], f["dequant.lanes"],
+                            f["dequant.lane_area_um2"]),
         defaults=WorkloadDefaults(
             f["workload.weight_bits"], f["workload.act_bits"],
             f["workload.group_size"], f["workload.out_bits"],
@@ -411,6 +601,7 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
         paper=_paper_spec(r, f),
         sources=MappingProxyType(dict(r.sources)),
         path=str(path),
+        area_budget_um2=f["area.budget_um2"],
     )
 
 
@@ -439,8 +630,8 @@ def _check_known_keys(r: _Reader, data: dict[str, Any]) -> None:
     def walk(node: dict[str, Any], prefix: str) -> None:
         for key, value in node.items():
             dotted = f"{prefix}{key}"
-            if dotted in known or dotted.startswith("vector.ops."):
-                continue
+            if dotted in known or dotted.startswith("vector.ops.") or dotted == "assumptions":
+                continue  # [assumptions]: parse_assumptions
             if isinstance(value, dict) and (dotted in sections or dotted == "vector.ops"):
                 walk(value, dotted + ".")
             elif prefix or key not in ("name", "description"):

@@ -53,7 +53,7 @@ func.func @shift_add_forms(%x: tensor<16x256xi8>, %b: tensor<4x256x64xi1>, %sg: 
 // CHECK-LABEL: func.func @decode
 // CHECK: schedule #mixpe.schedule<nfold, array = [32, 37]
 // CYC-LABEL: func.func @decode
-// CYC: schedule #mixpe.schedule<nfold, array = [32, 32], tile = [1, 64, 1024], order = "mnk">
+// CYC: schedule #mixpe.schedule<nfold, array = [32, 32], tile = [1, 96, 1024], order = "mnk">
 // NRG-LABEL: func.func @decode
 // NRG: schedule #mixpe.schedule<nfold, array = [32, 32], tile = [1, 512, 128], order = "mnk">
 // OS-LABEL: func.func @decode

@@ -36,6 +36,14 @@ def energy_table(hw: Hardware) -> Mapping[str, EnergyRow]:
             pe.dynamic_uw / hw.clock_mhz, f"pe.dynamic_uw / clock.mhz; {src['pe.dynamic_uw']}")
     rows["pe_leak_cycle"] = EnergyRow(
         pe.leakage_uw / hw.clock_mhz, f"pe.leakage_uw / clock.mhz; {src['pe.leakage_uw']}")
+    if hw.vector.lane_leakage_uw is not None:
+        rows["vector_leak_cycle"] = EnergyRow(
+            hw.vector.lanes * hw.vector.lane_leakage_uw / hw.clock_mhz,
+            f"vector.lanes x vector.lane_leakage_uw / clock.mhz; {src['vector.lane_leakage_uw']}")
+    if hw.dequant.lanes is not None and hw.dequant.lane_leakage_uw is not None:
+        rows["dequant_leak_cycle"] = EnergyRow(
+            hw.dequant.lanes * hw.dequant.lane_leakage_uw / hw.clock_mhz,
+            f"dequant.lanes x dequant.lane_leakage_uw / clock.mhz; {src['dequant.lane_leakage_uw']}")
     for b in BUFFERS:
         for rw in ("read", "write"):
             key = f"sram.{b}_{rw}_pj_per_bit"
@@ -109,6 +117,10 @@ class ActionCounts:
         out.update({f"vector_{k}": v for k, v in self.vector_ops.items()})
         out["pe_leak_cycle"] = self.pe_leak_cycles
         out["dram_background_cycle"] = self.background_cycles
+        # the vector unit and dequantiser leak for as long as the array does (rows exist only
+        # when the hardware file gives their leakage: see energy_of)
+        out["vector_leak_cycle"] = self.background_cycles
+        out["dequant_leak_cycle"] = self.background_cycles
         return out
 
     def __add__(self, other: ActionCounts) -> ActionCounts:
@@ -152,7 +164,7 @@ class ActionCounts:
 
 
 _CATEGORY_PREFIXES = (
-    ("leakage", ("pe_leak_cycle",)),
+    ("leakage", ("pe_leak_cycle", "vector_leak_cycle", "dequant_leak_cycle")),
     ("static", ("dram_background_cycle",)),
     ("sram", ("sram_",)),
     ("dram", ("dram_read_bit", "dram_write_bit")),
@@ -190,6 +202,9 @@ class Energy:
                 "by_action_pj": dict(self.by_action)}
 
 
+_UNIT_LEAKAGE = ("vector_leak_cycle", "dequant_leak_cycle")
+
+
 def energy_of(counts: ActionCounts, hw: Hardware) -> Energy:
     """Accelergy-style: sum over actions of count x energy per action."""
     table = energy_table(hw)
@@ -198,6 +213,8 @@ def energy_of(counts: ActionCounts, hw: Hardware) -> Energy:
         if count == 0:
             continue
         row = table.get(action)
+        if row is None and action in _UNIT_LEAKAGE:
+            continue  # a hardware file without lane leakage figures (paper presets) charges none
         if row is None:
             raise ValueError(f"{hw.name}: no energy row for action {action!r}")
         by_action[action] = count * row.pj

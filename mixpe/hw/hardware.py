@@ -105,6 +105,7 @@ class VectorSpec:
     lanes: int
     ops: Mapping[str, VectorOp]
     lane_area_um2: float | None = None  # one lane's area (iso-area budgets charge the vector unit)
+    lane_leakage_uw: float | None = None  # one lane's leakage, charged every cycle
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class DequantSpec:
     scale_bits: int
     lanes: int | None = None  # in-loop dequantiser: weights per cycle (None: the vector unit's lanes)
     lane_area_um2: float | None = None  # one dequantiser lane's area (required with lanes)
+    lane_leakage_uw: float | None = None  # one dequantiser lane's leakage, charged every cycle
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ _OPTIONAL: dict[str, tuple[type, str]] = {
     "area.budget_um2": (float, ">0"),
     "vector.lane_area_um2": (float, ">0"),
     "dequant.lane_area_um2": (float, ">0"),
+    "vector.lane_leakage_uw": (float, ">=0"),
+    "dequant.lane_leakage_uw": (float, ">=0"),
     "pe.area_um2": (float, ">0"),
     "pe.op_energy_pj": (float, ">=0"),
     "pe.dynamic_uw": (float, ">=0"),
@@ -591,9 +595,10 @@ def _build(data: dict[str, Any], path: Path) -> Hardware:
             write_pj_per_bit=f["dram.write_pj_per_bit"],
             background_pj_per_cycle=f["dram.background_pj_per_cycle"],
         ),
-        vector=VectorSpec(lanes=f["vector.lanes"], ops=_vector_ops(r), lane_area_um2=f["vector.lane_area_um2"]),
+        vector=VectorSpec(lanes=f["vector.lanes"], ops=_vector_ops(r), lane_area_um2=f["vector.lane_area_um2"],
+                          lane_leakage_uw=f["vector.lane_leakage_uw"]),
         dequant=DequantSpec(r.choice("dequant.placement"), f["dequant.scale_bits"], f["dequant.lanes"],
-                            f["dequant.lane_area_um2"]),
+                            f["dequant.lane_area_um2"], f["dequant.lane_leakage_uw"]),
         defaults=WorkloadDefaults(
             f["workload.weight_bits"], f["workload.act_bits"],
             f["workload.group_size"], f["workload.out_bits"],

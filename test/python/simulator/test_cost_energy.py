@@ -24,6 +24,7 @@ def test_vector_energy_by_hand():
     cycles = ceil(elems / lanes) * op.cycles
     assert cost.cycles == cycles
     leak = cycles * hw.array.rows * hw.array.cols * hw.pe.leakage_uw / hw.clock_mhz
+    leak += cycles * hw.vector.lanes * hw.vector.lane_leakage_uw / hw.clock_mhz  # the vector unit leaks too
     expected = elems * op.energy_pj + leak + cycles * hw.dram.background_pj_per_cycle
     assert cost.energy.total_pj == pytest.approx(expected, rel=1e-12)
 
@@ -46,8 +47,17 @@ def test_scalesim_counts_and_energy_by_hand():
     e_dram = c.dram_read_bits * hw.dram.read_pj_per_bit + c.dram_write_bits * hw.dram.write_pj_per_bit
     e_sram = sum(c.sram_read_bits[b] * hw.sram.read_pj_per_bit[b]
                  + c.sram_write_bits[b] * hw.sram.write_pj_per_bit[b] for b in ("weight", "act", "out"))
-    e_leak = cycles * R * C * hw.pe.leakage_uw / hw.clock_mhz
+    e_leak = cycles * (R * C * hw.pe.leakage_uw + hw.vector.lanes * hw.vector.lane_leakage_uw) / hw.clock_mhz
     assert cost.energy.total_pj == pytest.approx(e_pe + e_dram + e_sram + e_leak, rel=1e-12)
+
+
+def test_dequantiser_leaks_every_cycle():
+    # w4a8-dequant's 256 in-loop lanes leak for as long as the GEMM runs; int8 has none.
+    hw = load_hardware("w4a8-dequant")
+    cost = estimate_gemm(hw, 64, 256, 256)
+    per_cycle = hw.dequant.lanes * hw.dequant.lane_leakage_uw / hw.clock_mhz
+    assert cost.energy.by_action["dequant_leak_cycle"] == pytest.approx(cost.total * per_cycle, rel=1e-12)
+    assert "dequant_leak_cycle" not in estimate_gemm(load_hardware("int8"), 64, 256, 256).energy.by_action
 
 
 @pytest.mark.parametrize("M", [64, 1024])

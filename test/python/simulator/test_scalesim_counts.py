@@ -104,3 +104,17 @@ def test_fixture_exercises_refetches_and_partial_folds():
     assert any(_flush_refetch(r) > 0 for r in os_runs)
     assert any(r["M"] % r["rows"] and r["N"] % r["cols"] for r in os_runs)
     assert {r["sram"] for r in RUNS} == {"compulsory", "small"} and {r["dataflow"] for r in RUNS} == {"os", "ws"}
+
+
+@pytest.mark.parametrize("r", [r for r in RUNS if r["dataflow"] == "os" and r["sram"] == "compulsory"], ids=_id)
+def test_default_mode_single_tile_streams_match_scalesim(r):
+    """The default mode's array-side streams come from the same dataflow objects: one untiled
+    output-stationary pass (tile = the GEMM, tokens on rows) reads exactly SCALE-Sim's SRAM
+    operand words, and with buffers that hold everything its DRAM reads are SCALE-Sim's too."""
+    hw = _hw(r)
+    M, N, K = r["M"], r["N"], r["K"]
+    c = estimate_gemm(hw, M, N, K, group_size=0, weight_bits=8, act_bits=8, tile=(M, N, K), order="mnk",
+                      dataflow="os").counts
+    assert c.sram_read_bits["act"] == r["sram_ifmap_reads"] * WORD_BITS
+    assert c.sram_read_bits["weight"] == r["sram_filter_reads"] * WORD_BITS
+    assert c.dram_read_bits == (r["dram_ifmap_reads"] + r["dram_filter_reads"]) * WORD_BITS

@@ -67,6 +67,14 @@ class Model:
             ffn = [("fc1", d, self.ffn), ("fc2", self.ffn, d)]
         return attn + ffn
 
+    def head(self) -> tuple[str, int, int] | None:
+        """(name, K, N) of the output head: the LM head (`hidden x vocab`; a `tied` model shares
+        its weights with the embedding, but it is still a GEMM) or a ViT's classifier (`hidden x
+        classes` on the [CLS] token); None when the model data has no head (vocab 0)."""
+        if not self.vocab:
+            return None
+        return ("cls_head" if self.encoder else "lm_head", self.hidden, self.vocab)
+
     def params(self) -> int:
         """Weights (and biases) from the data alone: blocks, norms, embeddings, head."""
         d = self.hidden

@@ -20,7 +20,9 @@ DEFAULT_MODELS = ("opt-6.7b", "llama-2-7b", "llama-2-13b", "llama-3-8b", "vit-b"
 
 
 def transformer_layers(model: Model, wl: Workload, attention: bool, design: str = "") -> list[LayerSpec]:
-    """Every GEMM of one forward pass: the block's linears x layers, plus (with `attention`)
+    """Every GEMM of one forward pass: the block's linears x layers, the output head
+    (`head_rows`: the LM head on the rows whose logits are needed, a ViT's classifier on
+    [CLS]), plus (with `attention`)
     QK^T and PV per KV head. GQA shares one K/V head among heads/kv_heads query heads, so those
     query rows are stacked into M, as GQA kernels do. Prefill computes the full (non-causal)
     score matrix; an encoder's `prefill-N` is N token rows over ceil(N/seq_tokens) images."""
@@ -28,6 +30,9 @@ def transformer_layers(model: Model, wl: Workload, attention: bool, design: str 
         return []
     rows = wl.tokens
     out = [LayerSpec(name, "linear", rows, k, n, model.layers) for name, k, n in model.linears()]
+    head = model.head()
+    if head is not None:
+        out.append(LayerSpec(head[0], "linear", head_rows(model, wl), head[1], head[2], 1))
     if not attention:
         return out
     group = model.heads // model.kv_heads
@@ -44,6 +49,17 @@ def transformer_layers(model: Model, wl: Workload, attention: bool, design: str 
         LayerSpec("attn_qk", "attention", q_rows * group, hd, ctx, count),
         LayerSpec("attn_pv", "attention", q_rows * group, ctx, hd, count),
     ]
+
+
+def head_rows(model: Model, wl: Workload) -> int:
+    """Rows of the output head. Generation needs the logits of each sequence's last token only:
+    prefill-N computes one row (one sequence), decode-B one row per sequence (B). batch-N rows
+    are independent tokens, each scored (N rows). A ViT classifies its [CLS] token: one row per
+    image, ceil(N / seq_tokens)."""
+    if model.encoder:
+        assert model.seq_tokens, "load_models: an encoder model has seq_tokens"
+        return -(-wl.tokens // model.seq_tokens)
+    return 1 if wl.phase == "prefill" else wl.tokens
 
 
 DEFAULT = Preset(

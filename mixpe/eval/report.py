@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from typing import Mapping, Sequence
 
+from mixpe.eval import assumptions as A
 from mixpe.eval.files import csv_bytes, md_table, write_json, write_text
 from mixpe.eval.metrics import geomean, index_totals, ratio_table  # noqa: F401 (re-exported)
 from mixpe.eval.runner import Evaluation
 
 # the published results of a preset: model -> design -> (time, energy), as Preset.reference
 PublishedTable = Mapping[str, Mapping[str, tuple[float, float]]]
+# assumption ranges: (the side evaluations, assumptions.ratio_ranges rows)
+RangeResult = tuple[A.Ranges, list[dict]]
 
 GEOMEAN_NOTE = ("Geomeans are geometric means over models, exp(mean(ln x)). The MixPE authors' "
                 "'Geomean' column is an arithmetic mean (docs/design.md §4), so do not compare it digit for digit.")
@@ -27,14 +30,15 @@ def meta(ev: Evaluation, command: str) -> dict:
         "workloads": [vars(w) | {"name": w.name} for w in ev.workloads],
         "models": [m.key for m in ev.models],
         "designs": [{"label": d.label, "hardware": d.hw,
-                     "base": d.base, "precision": vars(d.precision), "point": dict(d.point)}
+                     "base": d.base, "precision": vars(d.precision), "point": dict(d.point), "act": d.act}
                     for d in ev.designs],
         "distinct_compiled": ev.distinct, "gemm_occurrences": ev.occurrences,
         "layer_rows": ev.instances, "seconds": ev.seconds,
     }
 
 
-def write_tables(ev: Evaluation, out: str, baselines: list[str], command: str) -> dict[str, str]:
+def write_tables(ev: Evaluation, out: str, baselines: list[str], command: str,
+                 ranges: RangeResult | None = None) -> dict[str, str]:
     """CSV/JSON files; returns {kind: path}."""
     m = meta(ev, command)
     paths = {k: os.path.join(out, f) for k, f in (
@@ -46,7 +50,12 @@ def write_tables(ev: Evaluation, out: str, baselines: list[str], command: str) -
     ratios = {wl.name: {b: {"speedup": ratio_table(ev, wl.name, b, "time_us"),
                             "energy_reduction": ratio_table(ev, wl.name, b, "energy_pj")}
                         for b in baselines} for wl in ev.workloads}
-    write_json(paths["models_json"], {"meta": m, "rows": ev.totals, "ratios": ratios, "notes": ev.notes})
+    doc = {"meta": m, "rows": ev.totals, "ratios": ratios, "notes": ev.notes}
+    if ranges is not None:
+        doc["ranges"] = A.json_obj(*ranges)
+        paths["ranges_csv"] = os.path.join(out, "ranges.csv")
+        write_text(paths["ranges_csv"], csv_bytes(A.csv_rows(ranges[1])))
+    write_json(paths["models_json"], doc)
     return paths
 
 
@@ -73,16 +82,59 @@ def _ratio_md(ev: Evaluation, workload: str, baseline: str, metric: str) -> list
     return md_table(["model", *designs], rows)
 
 
-def _geomean_md(ev: Evaluation, workload: str, baselines: list[str], metric: str) -> list[str]:
+def _geomean_md(ev: Evaluation, workload: str, baselines: list[str], metric: str,
+                ranged: dict | None = None) -> list[str]:
     tables = {b: ratio_table(ev, workload, b, metric) for b in baselines}
-    rows = [[d.label] + [f"{tables[b][d.label]['geomean']:.2f}x" if d.label != b and d.label in tables[b]
-                         else "-" for b in baselines] for d in ev.designs]
+    name = "speedup" if metric == "time_us" else "energy_reduction"
+
+    def cell(d: str, b: str) -> str:
+        if d == b or d not in tables[b]:
+            return "-"
+        r = (ranged or {}).get((workload, d, b, name))
+        return A.fmt(r["nominal"], r["low"], r["high"]) if r else f"{tables[b][d]['geomean']:.2f}x"
+
+    rows = [[d.label] + [cell(d.label, b) for b in baselines] for d in ev.designs]
     return md_table(["design \\ vs", *baselines], rows)
+
+
+def _ranges_md(ev: Evaluation, ranges: RangeResult, baselines: list[str],
+               pairs: Sequence[tuple[str, str]] | None = None) -> list[str]:
+    """The assumptions, and per workload the sensitivity of each MixPE-style (non-baseline)
+    design's ratios: every assumption's low-side / high-side value, the one moving it most first."""
+    rng, rows = ranges
+    lines = ["## Assumption ranges", "",
+             "Every design-vs-baseline geomean above is `nominal [low, high]`: the envelope over the nominal "
+             "hardware and each declared assumption's low and high side, one assumption at a time (all designs "
+             "at the same side; a design that does not declare it keeps its nominal figures). The variant "
+             "hardware files are in `hw/` (each overridden figure's source names the side and what it replaced); "
+             "every ratio's values are in `ranges.csv` and `models.json` (`ranges`). "
+             f"{len(rng.sides)} side evaluations ran {sum(e.compiled for e in rng.sides.values())} further "
+             "compile+simulate tasks (tasks whose hardware a side does not change are reused).", "",
+             *md_table(["assumption", "what", "low", "high"],
+                       [[a.name, a.what, a.low_source, a.high_source] for a in rng.assumptions.values()])]
+    if rng.empty:
+        return lines[:2] + ["No evaluated design declares an assumption (`[assumptions.*]` in its hardware "
+                            "file), so every ratio is its nominal value.", ""]
+    shown = [d.label for d in ev.designs if d.label not in baselines] or [d.label for d in ev.designs]
+    n = len(rng.assumptions)
+    for wl in ev.workloads:
+        sel = [r for r in rows if r["workload"] == wl.name and (
+            (r["design"], r["baseline"]) in pairs if pairs is not None else r["design"] in shown)]
+        if not sel:
+            continue
+        lines += [f"### {wl.name}: sensitivity (assumption: low-side / high-side ratio, largest effect first)", ""]
+        lines += md_table(["ratio", "nominal [low, high]", *(f"#{i}" for i in range(1, n + 1))], [
+            [f"{r['design']} vs {r['baseline']} {r['metric'].replace('_', ' ')}",
+             A.fmt(r["nominal"], r["low"], r["high"])]
+            + [f"{s['assumption']}: {s['low']:.2f} / {s['high']:.2f}" for s in r["sensitivity"]]
+            for r in sel])
+    return lines
 
 
 def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[str, str],
                reference: PublishedTable | None = None, reference_baseline: str | None = None,
-               extra: Sequence[str] = ()) -> str:
+               extra: Sequence[str] = (), ranges: RangeResult | None = None) -> str:
+    ranged = A.index(ranges[1]) if ranges is not None else None
     wl_desc = ", ".join(f"`{w.name}`" + (f" (KV context {w.context})" if w.phase == "decode" else "")
                         for w in ev.workloads)
     lines = [
@@ -102,10 +154,11 @@ def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[s
     ]
     for wl in ev.workloads:
         lines += [f"## {wl.name}", "",
-                  "Geomean over models of the speedup (time) of each design over each baseline:", "",
-                  *_geomean_md(ev, wl.name, baselines, "time_us"),
+                  "Geomean over models of the speedup (time) of each design over each baseline"
+                  + (" (nominal [low, high] over the assumption ranges, see below)" if ranged else "") + ":", "",
+                  *_geomean_md(ev, wl.name, baselines, "time_us", ranged),
                   "Geomean over models of the energy reduction:", "",
-                  *_geomean_md(ev, wl.name, baselines, "energy_pj")]
+                  *_geomean_md(ev, wl.name, baselines, "energy_pj", ranged)]
         idx = index_totals(ev)
         lines += [f"### {wl.name}: time / energy per forward pass", ""]
         rows = []
@@ -126,6 +179,8 @@ def summary_md(ev: Evaluation, baselines: list[str], command: str, plots: dict[s
                       f"### {wl.name}: energy reduction vs {b}", "", *_ratio_md(ev, wl.name, b, "energy_pj")]
     if reference and reference_baseline:
         lines += _reference_md(ev, reference, reference_baseline)
+    if ranges is not None:
+        lines += _ranges_md(ev, ranges, baselines)
     lines += [*extra]
     if plots:
         lines += ["## Plots", ""] + [f"![{k}]({os.path.basename(p)})" for k, p in plots.items()] + [""]
@@ -155,8 +210,9 @@ def _reference_md(ev: Evaluation, reference: PublishedTable, base: str) -> list[
 
 
 def write_report(ev: Evaluation, out: str, baselines: list[str], command: str, *, plots: bool = True,
-                 reference: PublishedTable | None = None, reference_baseline: str | None = None) -> dict[str, str]:
-    paths = write_tables(ev, out, baselines, command)
+                 reference: PublishedTable | None = None, reference_baseline: str | None = None,
+                 ranges: RangeResult | None = None, extra: Sequence[str] = ()) -> dict[str, str]:
+    paths = write_tables(ev, out, baselines, command, ranges)
     made = {}
     if plots:
         from mixpe.eval import plots as P  # matplotlib (~0.4 s): only when plots are made
@@ -164,5 +220,6 @@ def write_report(ev: Evaluation, out: str, baselines: list[str], command: str, *
         made = P.write_plots(ev, out, baselines)
         paths.update(made)
     paths["summary"] = os.path.join(out, "summary.md")
-    write_text(paths["summary"], summary_md(ev, baselines, command, made, reference, reference_baseline))
+    write_text(paths["summary"], summary_md(ev, baselines, command, made, reference, reference_baseline,
+                                            extra, ranges))
     return paths

@@ -58,6 +58,8 @@ class Design:
     toml: str | None = None
     base: str | None = None  # the preset a variant was derived from
     point: tuple[tuple[str, str], ...] = ()  # sweep overrides applied
+    act: str | None = None  # --act-bits / act=: every layer's activation type (tags included)
+    note: str = ""  # what this variant changes, for reports (--compare-paper steps)
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,18 @@ class Task:
     @classmethod
     def of(cls, design: Design, layer: LayerSpec, mode: str) -> Task:
         p = layer.precision or design.precision
+        if design.act is not None and p.act != design.act:  # what-if activation width
+            p = Precision(p.weight_bits, design.act, p.group)
         if layer.kind == "attention" and layer.precision is None:  # activations x activations
             p = Precision(16 if p.act == "f16" else 8, "f16" if p.act == "f16" else "i8", 0)
         return cls(design, layer.kind, layer.m, layer.k, layer.n, mode, p)
 
     def key(self) -> tuple:
-        """Cache key: same hardware content, shape and precision -> same result."""
-        return (self.design.hw, self.design.toml, self.precision, self.m, self.k, self.n, self.mode)
+        """Cache key: same hardware content, shape and precision -> same result (a generated
+        variant is keyed by its text, so identical variants of different steps or assumption
+        sides are compiled once)."""
+        return (hw_digest(self.design.hw, self.design.toml), self.precision, self.kind,
+                self.m, self.k, self.n, self.mode)
 
     def mlir(self) -> str:
         p = self.precision
@@ -92,6 +99,28 @@ class Task:
         return emit(LinearSpec(
             m=self.m, k=self.k, n=self.n, group=p.group, bits=p.weight_bits, signed=False,
             zp_mode="original", layout="nk", act=p.act, style="torch" if p.act == "f16" else "generic"))
+
+
+@functools.lru_cache(maxsize=None)
+def hw_digest(hw: str, toml: str | None) -> str:
+    """What a design's hardware is, for the cache: its merged table's values (sources, name and
+    description left out), so variants that change no figure share their results."""
+    import json
+    import tomllib
+
+    from mixpe.hw import read_table
+
+    data = tomllib.loads(toml) if toml is not None else read_table(hw)
+
+    def strip(v):
+        if isinstance(v, dict):
+            if "value" in v and "source" in v:
+                return v["value"]
+            return {k: strip(x) for k, x in v.items()}
+        return v
+
+    plain = {k: strip(v) for k, v in data.items() if k not in ("name", "description", "base")}
+    return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=None)
@@ -369,6 +398,7 @@ class Evaluation:
     instances: int  # (workload, model, design, layer) rows
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    compiled: int = 0  # tasks run by this evaluation (the others came from a shared cache)
 
 
 def plan(preset: Preset, models: list[Model], designs: list[Design], workloads: list[Workload],
@@ -381,27 +411,32 @@ def plan(preset: Preset, models: list[Model], designs: list[Design], workloads: 
 
 
 def evaluate(preset: Preset, models: list[Model], designs: list[Design], workloads: list[Workload],
-             attention: bool, executor, progress_factory=None) -> Evaluation:
-    """Plan every GEMM, simulate each distinct task once, and aggregate per model."""
+             attention: bool, executor, progress_factory=None, cache: dict | None = None) -> Evaluation:
+    """Plan every GEMM, simulate each distinct task once, and aggregate per model. `cache`
+    (task key -> result) is shared between evaluations (--compare-paper steps, assumption
+    sides): a task already in it is not run again, so only tasks whose hardware changed are."""
     start = time.perf_counter()
     items = plan(preset, models, designs, workloads, attention)
     unique: dict[tuple, Task] = {}
     for *_, task in items:
         unique.setdefault(task.key(), task)
+    cache = {} if cache is None else cache
     # biggest GEMMs first: they take longest, so the pool ends evenly
-    tasks = sorted(unique.values(), key=lambda t: -t.m * t.k * t.n)
-    bar = progress_factory(len(tasks)) if progress_factory else None
+    tasks = sorted((t for k, t in unique.items() if k not in cache), key=lambda t: -t.m * t.k * t.n)
+    bar = progress_factory(len(tasks)) if progress_factory and tasks else None
     try:
-        results = run_tasks(tasks, executor, bar.update if bar else None)
+        cache.update(run_tasks(tasks, executor, bar.update if bar else None))
     finally:
         if bar:
             bar.close()
+    results = {k: cache[k] for k in unique}
     layers = [_layer_row(wl, model, design, layer, task.precision, results[task.key()])
               for wl, model, design, layer, task in items]
     ev = Evaluation(
         preset=preset.name, mode=preset.mode, workloads=workloads, models=models, designs=designs,
-        attention=attention, layers=layers, totals=_totals(layers), distinct=len(tasks),
+        attention=attention, layers=layers, totals=_totals(layers), distinct=len(unique),
         occurrences=sum(layer.count for _, _, _, layer, _ in items), instances=len(items))
+    ev.compiled = len(tasks)
     ev.notes = _notes(results.values())
     present = {(wl.name, m.key) for wl, m, *_ in items}
     skipped = [f"{m.name} {wl.name}" for wl in workloads for m in models if (wl.name, m.key) not in present]
@@ -416,7 +451,8 @@ def _layer_row(wl: Workload, model: Model, design: Design, layer: LayerSpec, p: 
     c = layer.count
     energy = sum(r["energy_pj"].values())
     return {
-        "workload": wl.name, "model": model.key, "design": design.label, "hardware": r["hardware"],
+        "workload": wl.name, "model": model.key, "design": design.label,
+        "hardware": design.label if design.toml is not None else r["hardware"],
         "layer": layer.name, "kind": layer.kind, "M": layer.m, "K": layer.k, "N": layer.n,
         "count": c, "precision": p.label, "quantized": bool(p.group),
         "raised": r["raised"], "bound": r["bound"],

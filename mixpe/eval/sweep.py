@@ -1,4 +1,4 @@
-"""Design-space sweeps: `array=16x16,32x32 group=64,128 bits=2,4 dataflow=os,ws`.
+"""Design-space sweeps: `array=16x16,32x32 group=64,128 bits=2,4 dataflow=os,ws act=4,8`.
 
 A point's hardware variant is the preset's merged TOML with the swept fields replaced, each
 new figure's source saying it is a sweep override and what it replaced, so a swept number
@@ -20,8 +20,9 @@ from mixpe.eval.runner import Design, Evaluation
 from mixpe.eval.workload import Precision
 from mixpe.hw import read_table
 
-AXES = ("array", "group", "bits", "dataflow")
+AXES = ("array", "group", "bits", "dataflow", "act")
 QUANT_AXES = ("group", "bits")  # apply to designs with quantized weights only
+ACT_WIDTHS = {4: "i4", 8: "i8", 16: "f16"}  # --act-bits / act=: the frontend's activation types
 
 Point = tuple[tuple[str, str], ...]
 
@@ -50,10 +51,11 @@ def parse_sweep(specs: list[str]) -> list[Point]:
 
 def _check(axis: str, v: str) -> None:
     ok = {"array": re.fullmatch(r"[1-9]\d*x[1-9]\d*", v), "group": re.fullmatch(r"[1-9]\d*", v),
-          "bits": re.fullmatch(r"[1-8]", v), "dataflow": v in ("os", "ws")}[axis]
+          "bits": re.fullmatch(r"[1-8]", v), "dataflow": v in ("os", "ws"),
+          "act": v.isdigit() and int(v) in ACT_WIDTHS}[axis]
     if not ok:
         want = {"array": "ROWSxCOLS", "group": "a positive group size", "bits": "1..8",
-                "dataflow": "os or ws"}[axis]
+                "dataflow": "os or ws", "act": "4, 8 or 16 activation bits"}[axis]
         raise SweepError(f"--sweep {axis}={v}: expected {want}")
 
 
@@ -61,21 +63,45 @@ def point_label(point: Point) -> str:
     return ",".join(f"{k}={v}" for k, v in point) or "base"
 
 
-def variant(design: Design, point: Point) -> Design:
-    """`design` with the point's overrides that apply to it (none: the design itself)."""
-    applies = tuple((k, v) for k, v in point if design.precision.group or k not in QUANT_AXES)
+def takes_act(table: dict, bits: int) -> bool:
+    """Does the PE of a (merged, raw) hardware table take `bits`-bit activations? Integer PEs
+    take any width up to their own (a packing PE's pmax); float PEs their own float format."""
+    pe = table.get("pe", {})
+
+    def val(key):
+        v = pe.get(key)
+        return v.get("value") if isinstance(v, dict) else v
+
+    width = val("pack_pmax") or val("act_bits") or 0
+    if pe.get("act_format") == "fp":
+        return bits == 16 and bits <= width
+    return bits <= 8 and bits <= width
+
+
+def act_label(bits: int) -> str:
+    return ACT_WIDTHS[bits]
+
+
+def variant(design: Design, point: Point, origin: str = "sweep") -> Design:
+    """`design` with the point's overrides that apply to it (none: the design itself):
+    `group`/`bits` to designs with quantized weights, `act` to designs whose PE takes that
+    activation width (`takes_act`), `array`/`dataflow` to every design. Each replaced figure's
+    source says `mixpe-eval <origin> override <axis>=<value> (was <old value>: <old source>)`."""
+    data = read_table(design.hw)  # the preset with its bases merged in
+    applies = tuple((k, v) for k, v in point
+                    if (design.precision.group or k not in QUANT_AXES)
+                    and (k != "act" or takes_act(data, int(v))))
     if not applies:
         return design
     ov = dict(applies)
-    data = read_table(design.hw)  # the preset with its bases merged in
     label = f"{design.label}[{point_label(applies)}]"
     data["name"] = label
-    data["description"] = f"{data.get('description', design.label)}; mixpe-eval sweep variant {point_label(applies)}"
+    data["description"] = f"{data.get('description', design.label)}; mixpe-eval {origin} variant {point_label(applies)}"
 
     def override(section: str, key: str, value, what: str) -> None:
         old = data.setdefault(section, {}).get(key)
         was = f" (was {old['value']}: {old['source']})" if isinstance(old, dict) else ""
-        data[section][key] = {"value": value, "source": f"mixpe-eval sweep override {what}{was}"}
+        data[section][key] = {"value": value, "source": f"mixpe-eval {origin} override {what}{was}"}
 
     if "array" in ov:
         rows, cols = map(int, ov["array"].split("x"))
@@ -88,9 +114,13 @@ def variant(design: Design, point: Point) -> Design:
         override("workload", "group_size", int(ov["group"]), f"group={ov['group']}")
     if "bits" in ov:
         override("workload", "weight_bits", int(ov["bits"]), f"bits={ov['bits']}")
-    precision = Precision(int(ov.get("bits", p.weight_bits)), p.act, int(ov.get("group", p.group)))
+    act = design.act
+    if "act" in ov:
+        override("workload", "act_bits", int(ov["act"]), f"act={ov['act']}")
+        act = act_label(int(ov["act"]))
+    precision = Precision(int(ov.get("bits", p.weight_bits)), act or p.act, int(ov.get("group", p.group)))
     return Design(label=label, hw=design.hw, precision=precision, toml=to_toml(data),
-                  base=design.base or design.label, point=applies)
+                  base=design.base or design.label, point=(*design.point, *applies), act=act)
 
 
 def to_toml(data: dict) -> str:
@@ -113,10 +143,13 @@ def to_toml(data: dict) -> str:
         leaves = {k: v for k, v in table.items() if not isinstance(v, dict) or is_figure(v)}
         if path and leaves:
             lines.append(f"\n[{'.'.join(path)}]")
-        lines.extend(f"{k} = {scalar(v)}" for k, v in leaves.items())
+        lines.extend(f"{key(k)} = {scalar(v)}" for k, v in leaves.items())
         for k, v in table.items():
             if isinstance(v, dict) and not is_figure(v):
-                section([*path, k], v)
+                section([*path, key(k)], v)
+
+    def key(k: str) -> str:  # a bare key, else quoted ("dram.read_pj_per_bit" in [assumptions])
+        return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
 
     section([], data)
     return "\n".join(lines) + "\n"

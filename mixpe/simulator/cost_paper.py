@@ -253,12 +253,28 @@ def _paper_layer(hw: Hardware, B: int, IC: int, OC: int, ibits: int, wbits: int,
 
 
 def _paper_bits(hw: Hardware, weight_bits: int | None, act_bits: int | None) -> tuple[int, int]:
+    """(weight, activation) bits a layer is costed at, each honoured as requested.
+
+    Their PE computes and buffers an operand in units of at least ``pmin`` bits (``pf(p) =
+    int(pmax / max(p, pmin))`` already treats p < pmin as pmin), so an operand narrower than
+    ``pmin`` is costed at ``pmin``: 8-bit stored weights dequantized for a 16/16 FP16 PE move as
+    16-bit weights, as their FP16 baseline does.  Otherwise the widths are kept apart, as their
+    ``get_compute_cycles_output_stationary(..., iprec, wprec)`` and ``get_stats_fast`` keep them:
+    ``act_bits=8`` with 4-bit weights on paper-mixpe-w4a8 is costed 4b x 8b (pf_w = 2, pf_a =
+    1), not silently 8b x 8b.  Their own layers always carry one tag for both, so the published
+    reproduction passes equal widths and is unaffected.  A width above ``pmax`` is refused."""
     wb, ab = workload_bits(hw, weight_bits, act_bits)
-    # Their layers carry one precision tag for weights and activations (benchmarks.py
-    # create_fc): a layer given two widths (8-bit stored weights on f16 activations) is
-    # costed at the wider one, as their FP16 baseline moves 16-bit weights.
-    tag = max(wb, ab)
-    return tag, tag
+    pmax, pmin = hw.pe.pack_pmax, hw.pe.pack_pmin
+    if pmax is not None and pmin is not None:
+        for what, bits in (("act_bits", ab), ("weight_bits", wb)):
+            if bits > pmax:
+                raise ValueError(f"{hw.name}: paper mode cannot cost {what}={bits}: its PE takes at most "
+                                 f"pmax = {pmax} bits (pack_pmax)")
+        wb, ab = max(wb, pmin), max(ab, pmin)
+    elif ab > hw.pe.act_bits:
+        raise ValueError(f"{hw.name}: paper mode cannot cost act_bits={ab}: its PE takes "
+                         f"{hw.pe.act_bits}-bit activations")
+    return wb, ab
 
 
 def estimate_paper(hw: Hardware, M: int, N: int, K: int, weight_bits: int | None,

@@ -2,9 +2,10 @@
 
     mixpe-eval [--models M,...] [--designs D,...] [--baselines B,...]
                [--tokens prefill=512,decode=1] [--context N] [--attention]
-               [--preset default|paper] [--out DIR] [--jobs N]
+               [--preset default|paper] [--act-bits 4|8|16] [--array RxC]
+               [--no-ranges] [--compare-paper] [--out DIR] [--jobs N]
                [--executor process|ray|dask] [--address ADDR] [--no-plots] [--quiet]
-    mixpe-eval sweep array=16x16,32x32 group=64,128 bits=2,4 [options]   (= --sweep ...)
+    mixpe-eval sweep array=16x16,32x32 group=64,128 bits=2,4 act=4,8 [options]   (= --sweep ...)
 
 Every distinct GEMM (design, shape, precision) of every model is emitted as frontend linalg,
 compiled with `mixpe-pipeline` for the design's hardware and simulated cost-only; repeated
@@ -22,6 +23,7 @@ import shutil
 import signal
 import sys
 
+from mixpe.eval import assumptions as A
 from mixpe.eval import preset as P
 from mixpe.eval import report, runner
 from mixpe.eval import sweep as S
@@ -47,7 +49,15 @@ def _parser() -> Parser:
     p.add_argument("--attention", action="store_true", help="include the QK^T and PV matmuls")
     p.add_argument("--preset", default="default", metavar="NAME", help="default | paper")
     p.add_argument("--sweep", nargs="+", metavar="AXIS=V,..",
-                   help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws")
+                   help="design-space sweep: array=RxC group=G bits=B dataflow=os|ws act=4|8|16")
+    p.add_argument("--act-bits", type=int, metavar="N",
+                   help="what-if: cost activations at N bits (4, 8, 16) on the designs whose PEs take "
+                        "that width (e.g. --preset paper --act-bits 8: W4A8 with true 8-bit activations)")
+    p.add_argument("--array", metavar="RxC", help="what-if: every evaluated design on an R x C array")
+    p.add_argument("--no-ranges", action="store_true",
+                   help="default mode: skip the low/high evaluation of the hardware files' assumptions")
+    p.add_argument("--compare-paper", action="store_true",
+                   help="the paper preset's result, the faithful model's and the steps between them")
     p.add_argument("--out", default="mixpe-eval-out", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--force", action="store_true",
                    help="write into an --out folder that already holds files (they may be replaced)")
@@ -172,6 +182,103 @@ def _sweep_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def _what_if(args) -> tuple[tuple[str, str], ...]:
+    """--act-bits / --array as override points (validated like sweep axes)."""
+    point = []
+    for axis, value in (("act", args.act_bits), ("array", args.array)):
+        if value is None:
+            continue
+        try:
+            S.parse_sweep([f"{axis}={value}"])
+        except S.SweepError as e:
+            flag = "--act-bits" if axis == "act" else "--array"
+            raise UsageError(str(e).replace(f"--sweep {axis}=", f"{flag} ")) from None
+        point.append((axis, str(value)))
+    return tuple(point)
+
+
+def _apply_what_if(designs: list[Design], point, act_bits: int | None) -> tuple[list[Design], list[str]]:
+    """Variants of the designs for --act-bits/--array; notes saying what applied where."""
+    out = [S.variant(d, point, origin="option") for d in designs]
+    notes = []
+    if act_bits is not None:
+        took = [d.label for d, v in zip(designs, out) if ("act", str(act_bits)) in v.point]
+        left = [d.label for d in designs if d.label not in took]
+        if not took:
+            raise UsageError(f"--act-bits {act_bits}: no evaluated design's PE takes {act_bits}-bit activations "
+                             f"({', '.join(left)}); integer PEs take up to their width, float PEs 16")
+        notes.append(f"--act-bits {act_bits}: activations costed at {act_bits} bits on {', '.join(took)}"
+                     + (f"; {', '.join(left)} kept their own width (their PEs do not take "
+                        f"{act_bits}-bit activations)" if left else ""))
+    return out, notes
+
+
+def _compare_paper(args, argv, all_models) -> int:
+    from mixpe.eval import compare as C
+    from mixpe.eval.paper import PAPER_MODELS
+
+    for flag, given in (("--sweep", args.sweep), ("--act-bits", args.act_bits), ("--array", args.array),
+                        ("--designs", args.designs), ("--baselines", args.baselines),
+                        ("--attention", args.attention), ("--preset", args.preset != "default")):
+        if given:
+            raise UsageError(f"--compare-paper: cannot be combined with {flag} (it evaluates fixed designs, "
+                             "the authors' models and workload)")
+    models = [all_models[k] for k in _choose("model", _split(args.models), tuple(PAPER_MODELS), list(PAPER_MODELS))]
+    _check_jobs(args)
+    create = _check_out_dir(args.out, args.force)
+    out, made = args.out, False
+    command = shlex.join([PROG, *argv])
+    with _terminate_as_exit() as rearm:
+        try:
+            if create:
+                os.mkdir(out)
+                made = True
+            executor = _executor(args)
+            rearm()
+            with _stopping(executor):
+                results, rng = C.run_compare(models, executor, out, ranges=not args.no_ranges,
+                                             progress_factory=_progress(args.quiet))
+            paths = C.write(results, rng, out, command)
+        except BaseException:
+            if made:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+    if not args.quiet:
+        print(C.printed(results, rng))
+        print()
+        for p in paths.values():
+            print(f"wrote {p}")
+    return 0
+
+
+def _check_jobs(args) -> None:
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be >= 1")
+    cpus = os.cpu_count() or 1
+    if args.jobs > cpus and args.executor == "process":  # more workers than cores only costs memory
+        raise UsageError(f"--jobs {args.jobs}: this machine has {cpus} CPUs; use at most {cpus}")
+
+
+def _executor(args):
+    try:
+        return runner.make_executor(args.executor, args.jobs, args.address)
+    except runner.ExecutorUnavailable as e:
+        raise UsageError(str(e)) from None
+
+
+@contextlib.contextmanager
+def _stopping(executor):
+    """Shut the executor down after the work; on SIGTERM, Ctrl-C or a failed task stop its
+    workers now (the original error is the one reported)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            executor.shutdown(cancel=True)
+        raise
+    executor.shutdown()
+
+
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(_sweep_argv(argv))
     try:
@@ -183,6 +290,8 @@ def run(argv: list[str]) -> int:
         for k, m in all_models.items():
             print(f"{k:<12} {m.name:<12} {m.params() / 1e9:7.2f}B params, {m.layers} layers")
         return 0
+    if args.compare_paper:
+        return _compare_paper(args, argv, all_models)
     models = [all_models[k] for k in _choose("model", _split(args.models), preset.models, list(all_models))]
     known = list_presets()
     design_names = _choose("design", _split(args.designs), preset.designs, known)
@@ -193,11 +302,7 @@ def run(argv: list[str]) -> int:
                 raise UsageError(f"--baselines {b}: not among the evaluated designs (add it to --designs)")
     else:
         baselines = [b for b in preset.baselines if b in design_names]
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: must be >= 1")
-    cpus = os.cpu_count() or 1
-    if args.jobs > cpus and args.executor == "process":  # more workers than cores only costs memory
-        raise UsageError(f"--jobs {args.jobs}: this machine has {cpus} CPUs; use at most {cpus}")
+    _check_jobs(args)
     workloads = list(preset.workloads) if preset.workloads else parse_tokens(args.tokens, args.context)
     points = None
     if args.sweep:
@@ -205,10 +310,19 @@ def run(argv: list[str]) -> int:
             points = S.parse_sweep(args.sweep)
         except S.SweepError as e:
             raise UsageError(str(e)) from None
+    what_if = _what_if(args)
     if not args.no_plots and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("plots need matplotlib (pip install 'mixpe[eval]'), or pass --no-plots")
     create = _check_out_dir(args.out, args.force)
     designs = _designs(design_names, preset)  # a bad design fails before --out is created
+    base_labels = [d.label for d in designs if d.hw in baselines]
+    notes: list[str] = []
+    if what_if:
+        variants, notes = _apply_what_if(designs, what_if, args.act_bits)
+        rename = {d.label: v.label for d, v in zip(designs, variants)}
+        base_labels = [rename[b] for b in base_labels]
+        designs = variants
+    with_ranges = preset.mode == "default" and not args.no_ranges and not points
     out = args.out
     made = False
     with _terminate_as_exit() as rearm:
@@ -216,7 +330,7 @@ def run(argv: list[str]) -> int:
             if create:
                 os.mkdir(out)
                 made = True
-            base_labels = [d.label for d in designs if d.hw in baselines]
+            designs = S.materialise(designs, out)  # what-if variants: the exact files in out/hw/
             # without a baseline among the designs, a sweep compares each design's points with its
             # first design (named as before the sweep makes per-point variants of it)
             sweep_bases = base_labels or [designs[0].label]
@@ -225,51 +339,60 @@ def run(argv: list[str]) -> int:
                 designs, at = S.sweep_designs(designs, points)
                 designs = S.materialise(designs, out)
             command = shlex.join([PROG, *argv])
-            try:
-                executor = runner.make_executor(args.executor, args.jobs, args.address)
-            except runner.ExecutorUnavailable as e:
-                raise UsageError(str(e)) from None
+            executor = _executor(args)
             rearm()
-            try:
+            cache: dict = {}
+            ranges = None
+            with _stopping(executor):
                 ev = runner.evaluate(preset, models, designs, workloads, args.attention, executor,
-                                     _progress(args.quiet))
-            except BaseException:  # SIGTERM, Ctrl-C, a failed task: stop the workers now
-                with contextlib.suppress(Exception):  # the original error is the one to report
-                    executor.shutdown(cancel=True)
-                raise
-            executor.shutdown()
+                                     _progress(args.quiet), cache=cache)
+                if with_ranges:
+                    rng = A.evaluate_ranges(preset, models, designs, workloads, args.attention, executor,
+                                            out, cache, _progress(args.quiet))
+                    ranges = (rng, A.ratio_ranges(ev, rng, base_labels))
+            ev.notes[:0] = notes
             if at is not None:
                 report.write_tables(ev, out, [], command)
                 paths = S.write_sweep(ev, at, sweep_bases, out, command, plots=not args.no_plots)
             else:
                 paths = report.write_report(ev, out, base_labels, command, plots=not args.no_plots,
-                                            reference=preset.reference, reference_baseline=preset.reference_baseline)
+                                            reference=preset.reference, reference_baseline=preset.reference_baseline,
+                                            ranges=ranges)
         except BaseException:
             if made:  # a failed or terminated run leaves no half-filled folder behind
                 shutil.rmtree(out, ignore_errors=True)
             raise
     if not args.quiet:
-        _print_summary(ev, base_labels, paths, at is not None)
+        _print_summary(ev, base_labels, paths, at is not None, ranges)
     return 0
 
 
-def _print_summary(ev, baselines: list[str], paths: dict[str, str], sweep: bool) -> None:
+def _print_summary(ev, baselines: list[str], paths: dict[str, str], sweep: bool, ranges=None) -> None:
     print(f"{PROG}: compiled {ev.distinct} distinct layers for {ev.occurrences:,} GEMM occurrences "
           f"({len(ev.models)} models x {len(ev.designs)} designs x {len(ev.workloads)} workloads) "
           f"in {ev.seconds:.1f} s")
     if not sweep and baselines:
         for wl in ev.workloads:
-            print(f"\n{wl.name}: geomean speedup / energy reduction over models")
-            print(f"  {'design':<16}" + "".join(f"{'vs ' + b:>22}" for b in baselines))
+            ranged = A.index(ranges[1]) if ranges else {}
+            width = 44 if ranged else 22
+            print(f"\n{wl.name}: geomean speedup / energy reduction over models"
+                  + (" (nominal [low, high] over the assumption ranges)" if ranged else ""))
+            print(f"  {'design':<16}" + "".join(f"{'vs ' + b:>{width}}" for b in baselines))
             tables = {b: (ratio_table(ev, wl.name, b, "time_us"), ratio_table(ev, wl.name, b, "energy_pj"))
                       for b in baselines}
             for d in ev.designs:
                 cells = []
                 for b in baselines:
                     t, e = tables[b]
-                    cells.append(f"{t[d.label]['geomean']:.2f}x / {e[d.label]['geomean']:.2f}x"
-                                 if d.label != b and d.label in t else "-")
-                print(f"  {d.label:<16}" + "".join(f"{c:>22}" for c in cells))
+                    rt, re_ = (ranged.get((wl.name, d.label, b, m)) for m in A.METRICS)
+                    if d.label == b or d.label not in t:
+                        cells.append("-")
+                    elif rt and re_:
+                        cells.append(f"{A.fmt(rt['nominal'], rt['low'], rt['high'])} / "
+                                     f"{A.fmt(re_['nominal'], re_['low'], re_['high'])}")
+                    else:
+                        cells.append(f"{t[d.label]['geomean']:.2f}x / {e[d.label]['geomean']:.2f}x")
+                print(f"  {d.label:<16}" + "".join(f"{c:>{width}}" for c in cells))
     print()
     for k, p in paths.items():
         print(f"wrote {p}")

@@ -81,7 +81,8 @@ def compiled_schedule_matches(design: str, hw) -> bool:
     act = "f16" if hw.pe.act_format == "fp" else ("i4" if hw.pe.act_bits <= 4 else "i8")
     spec = LinearSpec(m=1, k=4096, n=4096, group=d.group_size, bits=d.weight_bits, signed=False,
                       zp_mode="original", layout="nk", act=act, style="torch" if act == "f16" else "generic")
-    program = parse_program(driver.compile_to_program(emit(spec), driver.CompileOptions(hw=design, weight_bits=d.weight_bits)))
+    options = driver.CompileOptions(hw=design, weight_bits=d.weight_bits)
+    program = parse_program(driver.compile_to_program(emit(spec), options))
     scheds = [i.schedule for i in program.instructions if getattr(i, "schedule", None)]
     want = estimate_gemm(hw, 1, 4096, 4096, weight_bits=d.weight_bits)
     return any(s.get("tile") == list(want.tile) and s.get("dataflow") == want.dataflow for s in scheds)

@@ -28,7 +28,8 @@ DESIGNS = {"mixpe-w4a16": "f16", "mixpe-w4a8": "i8"}
 def efficiency(design: str, act: str, m: int, k: int, n: int, objective: str = "cycles") -> tuple[float, str]:
     spec = LinearSpec(m=m, k=k, n=n, group=128, bits=4, signed=False, zp_mode="original", layout="nk",
                       act=act, style="torch" if act != "i8" else "generic")
-    program = parse_program(driver.compile_to_program(emit(spec), driver.CompileOptions(hw=design, weight_bits=4, objective=objective)))
+    options = driver.CompileOptions(hw=design, weight_bits=4, objective=objective)
+    program = parse_program(driver.compile_to_program(emit(spec), options))
     rec = next(r for r in run_program(program, design).to_dict()["instructions"] if r["unit"] == "array")
     return rec["roofline_cycles"] / rec["cycles"]["total"], rec["bound"]
 

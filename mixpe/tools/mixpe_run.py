@@ -469,7 +469,8 @@ def run(args) -> int:
     path = Path(args.module)
     text = decode_source(read_bytes(path, "an MLIR file"), str(path))
 
-    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow, objective=args.objective,
+    options = driver.CompileOptions(hw=args.hw, weight_bits=args.weight_bits, dataflow=args.dataflow,
+                                    objective=args.objective,
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     compiled = _compile(text, str(path), options, args.entry, quiet=False)
     parsed = compiled.program
@@ -563,7 +564,8 @@ def run_all(args) -> int:
     _check_args(args)
     path = Path(args.module)
     text = decode_source(read_bytes(path, "an MLIR file"), str(path))
-    options = driver.CompileOptions(hw=None, weight_bits=args.weight_bits, dataflow=args.dataflow, objective=args.objective,
+    options = driver.CompileOptions(hw=None, weight_bits=args.weight_bits, dataflow=args.dataflow,
+                                    objective=args.objective,
                                     act_quant=args.act_quant, detect_pow2=args.detect_pow2)
     # one compile for the default design prints the remarks (the rest would repeat them)
     first = _compile(text, str(path), options, args.entry, quiet=False)

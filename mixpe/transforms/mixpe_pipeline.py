@@ -1,4 +1,5 @@
-"""`mixpe-pipeline{hw=NAME weight-bits=N dataflow=os|ws|nfold objective=cycles|energy|edp}`: the whole compiler in one pass.
+"""`mixpe-pipeline{hw=NAME weight-bits=N dataflow=os|ws|nfold objective=cycles|energy|edp}`:
+the whole compiler in one pass.
 
 raise -> hoist-dequant -> shift-add -> tile: frontend linalg in, scheduled shift&add
 mixpe ops out, ready for `-t mixpe-sim`. One composite keeps command lines short and

@@ -14,8 +14,9 @@ __all__ = ["DEFAULT", "DEFAULT_BASELINES", "DEFAULT_DESIGNS", "DEFAULT_MODELS", 
            "PRESETS", "Precision", "Preset", "PresetUnavailable", "Workload", "get_preset",
            "transformer_layers"]
 
-DEFAULT_DESIGNS = ("mixpe-w4a8", "mixpe-w4a16", "fp16", "int8", "w4a16-dequant", "w4a8-dequant", "bitfusion")
-DEFAULT_BASELINES = ("fp16", "int8", "w4a16-dequant", "w4a8-dequant", "bitfusion")
+DEFAULT_DESIGNS = ("mixpe-w4a8", "mixpe-w4a16", "fp16", "int8", "w4a16-dequant", "w4a8-dequant", "bitfusion",
+                   "ant", "olive")
+DEFAULT_BASELINES = ("fp16", "int8", "w4a16-dequant", "w4a8-dequant", "bitfusion", "ant", "olive")
 DEFAULT_MODELS = ("opt-6.7b", "llama-2-7b", "llama-2-13b", "llama-3-8b", "vit-b", "vit-h")
 
 

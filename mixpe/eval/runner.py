@@ -42,8 +42,11 @@ def precision_of(hw) -> Precision:
     w = hw.defaults
     act = "i4" if w.act_bits <= 4 else "i8" if w.act_bits <= 8 else "f16"
     if not w.group_size or w.weight_bits > 8:
-        return Precision(16 if act == "f16" else 8, act, 0)
+        return Precision(PLAIN_BITS[act], act, 0)  # a plain matmul: both operands in `act`
     return Precision(w.weight_bits, act, w.group_size)
+
+
+PLAIN_BITS = {"i4": 4, "i8": 8, "f16": 16}  # operand width of a plain `act` x `act` matmul
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Task:
         if design.act is not None and p.act != design.act:  # what-if activation width
             p = Precision(p.weight_bits, design.act, p.group)
         if layer.kind == "attention" and layer.precision is None:  # activations x activations
-            p = Precision(16 if p.act == "f16" else 8, "f16" if p.act == "f16" else "i8", 0)
+            p = Precision(PLAIN_BITS[p.act], p.act, 0)  # at the design's activation width
         return cls(design, layer.kind, layer.m, layer.k, layer.n, mode, p)
 
     def key(self) -> tuple:

@@ -74,6 +74,11 @@ def weight_groups(hw: Hardware, df: Dataflow, prec: Prec) -> int:
     return max(1, min(hw.array.rows, port // per_stack))
 
 
+def effective_order(order: str, trips: Mapping[str, int]) -> str:
+    """The loop order without its one-trip loops: orders that agree here plan identically."""
+    return "".join(d for d in order if trips[d] > 1)
+
+
 def plan_tiles(hw, df: Dataflow, prec: Prec, M, N, K, g, tile, order, out_bits, fits=True):
     """Walk the tile loop nest by classes of identical steps; None if the tile does not fit.
 
@@ -107,7 +112,8 @@ def plan_tiles(hw, df: Dataflow, prec: Prec, M, N, K, g, tile, order, out_bits, 
     rd_w, rd_a = w_bits(first["k"], first["n"]), a_bits(first["m"], first["k"])
     wr = compute = fill = act_e = wt_e = visits = 0
     kw = dict(passes=prec.passes, pack_rows=prec.pf_a, pack_cols=prec.pf_w, groups=groups)
-    resident_ok = df.name in ("os", "nfold") and order[-1] == "k" and trips["k"] > 1
+    # k the innermost loop that turns (loops of one trip do not separate anything)
+    resident_ok = df.name in ("os", "nfold") and effective_order(order, trips)[-1:] == "k"
     for combo in itertools.product(*(_dim_classes(ext[d], tsz[d]) for d in order)):
         count = math.prod(c[0] for c in combo)
         size = {d: c[1] for d, c in zip(order, combo)}
@@ -268,7 +274,13 @@ def choose_tile(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None
             per_fold = df.fold_channels(R, C, tm, weight_groups(hw, df, prec), prec.pf_a, prec.pf_w)
             for tn in sorted(set(_candidates(N, unit_n, thirds=True)) | set(_candidates(N, per_fold))):
                 for tk in _candidates(K, unit_k):
+                    trips = {"m": ceil_div(M, tm), "n": ceil_div(N, tn), "k": ceil_div(K, tk)}
+                    seen = set()
                     for order in ORDERS:
+                        eff = effective_order(order, trips)
+                        if eff in seen:  # the same loop nest as an order already planned
+                            continue
+                        seen.add(eff)
                         plan = plan_tiles(hw, df, prec, M, N, K, g, (tm, tn, tk), order, hw.defaults.out_bits)
                         if plan is None:
                             continue

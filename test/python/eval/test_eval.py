@@ -273,3 +273,18 @@ def test_plain_matmul_emitter_is_exact(act):
     y = run_program(program, "int8" if act == "i8" else "fp16", inputs=[a, b]).outputs["result0"]
     assert y.dtype == (np.int32 if act == "i8" else np.float16)
     np.testing.assert_array_equal(y.astype(np.int64), a.astype(np.int64) @ b.astype(np.int64))
+
+
+def test_unquantized_designs_run_plain_matmuls_at_their_activation_width():
+    # OliVe and ANT quantize per channel (group 0) at W4A4: their linears are plain i4 x i4
+    # matmuls (labelled w4a4, not w8a4), and their attention runs at i4 too - an i8 attention
+    # operand does not fit OliVe's 4-bit PE.
+    from mixpe.eval.runner import Design, Task, precision_of
+    from mixpe.eval.workload import LayerSpec
+    from mixpe.hw import load_hardware
+
+    for name, label in (("olive", "w4a4"), ("ant", "w4a4"), ("int8", "w8a8"), ("fp16", "w16a16")):
+        p = precision_of(load_hardware(name))
+        assert p.label == label, name
+        attn = Task.of(Design(name, name, p), LayerSpec("qk", "attention", 8, 128, 64, 1), "default")
+        assert (attn.precision.act, attn.precision.weight_bits) == (p.act, p.weight_bits)

@@ -14,8 +14,8 @@ the on-chip buffers allow, for a 128 KiB buffer of 32-bit partial sums:
 
     bound = min over TM*TN*32 <= 128 KiB of  M*N*K*(a/TN + w/TM) + M*N*32   bits
 
-(a, w: activation and weight bits per element; w includes the scales and zero points per
-weight). Target: traffic <= 1.5 x bound.
+(a, w: activation and weight bits per element; w includes each group's scale and zero point
+spread over its weights). Target: traffic <= 1.5 x bound.
 
 Schedules are `mixpe.hw.choose_tile`'s, the search `mixpe-tile` runs (default objective); one
 GEMM per design is also compiled through `mixpe-pipeline` and its recorded schedule checked to
@@ -31,6 +31,7 @@ import sys
 
 from mixpe.eval.models import load_models
 from mixpe.hw import list_presets, load_hardware
+from mixpe.hw.precision import weight_stream_bits
 from mixpe.simulator.cost import estimate_gemm
 
 DECODE_TARGET = 1.10
@@ -39,7 +40,7 @@ PSUM_BUFFER_BITS = 128 * 1024 * 8
 
 
 def weight_bits_stored(hw, K: int, N: int, wb: int, g: int) -> int:
-    return K * N * wb + ((-(-K // g)) * N * 2 * hw.dequant.scale_bits if g else 0)
+    return weight_stream_bits(hw, wb, g, K, N)
 
 
 def decode_ratio(hw, M: int, K: int, N: int):
@@ -64,7 +65,7 @@ def os_traffic_bound(M: int, N: int, K: int, a: float, w: float) -> float:
 def prefill_ratio(hw, M: int, K: int, N: int):
     c = estimate_gemm(hw, M, N, K)
     g = c.group_size
-    w_eff = c.weight_bits + (2 * hw.dequant.scale_bits / g if g else 0)
+    w_eff = c.weight_bits + ((hw.dequant.scale_bits + c.weight_bits) / g if g else 0)
     moved = c.counts.dram_read_bits + c.counts.dram_write_bits
     return moved / os_traffic_bound(M, N, K, c.act_bits, w_eff), c
 

@@ -55,6 +55,13 @@ def resolve_precision(hw: Hardware, weight_bits: int | None, act_bits: int | Non
     return Prec(wb, ab, passes, 1, 1)
 
 
+def weight_stream_bits(hw: Hardware, wb: int, g: int, k: int, n: int) -> int:
+    """Bits of a k x n weight block as a quantized checkpoint stores it: the weights, and per
+    group and output channel one scale (``dequant.scale_bits``) and one zero point at the
+    weight width (GPTQ/AWQ pack their qzeros like the weights)."""
+    return k * n * wb + (ceil_div(k, g) * n * (hw.dequant.scale_bits + wb) if g else 0)
+
+
 def pe_act_bits(hw: Hardware, dtype: str) -> int:
     """Activation bits a PE sees: float activations run in the PE's float format (f32 on an
     A16 PE is costed as f16, and reports say so); integers keep their width."""

@@ -11,7 +11,12 @@ from typing import Iterable, Mapping
 from .dataflow import ceil_div
 from .energy import ActionCounts, Energy, energy_of, pe_op_kind
 from .hardware import Hardware
-from .precision import Prec
+from .precision import Prec, weight_stream_bits
+
+
+# Bumped whenever a formula of the cost model changes (reports carry it, docs/hardware.md):
+# 2 = nfold mapping, tile objectives, resident fill/drain, charged vector/dequantiser area.
+COST_MODEL_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,7 @@ def gemm_result(hw, mode, dfname, M, N, K, prec, g, tile, order, compute, fill, 
     """A ``GemmCost`` from a mode's cycles and counts: ideal compute, DRAM time, energy."""
     ideal = ceil_div(M * N * K * prec.passes, hw.num_pes * prec.pf_w * prec.pf_a)
     dram_bits = counts.dram_read_bits + counts.dram_write_bits
-    scales = ceil_div(K, g) * N * 2 * hw.dequant.scale_bits if g else 0
-    compulsory = K * N * prec.wb + scales + M * K * prec.ab + M * N * hw.defaults.out_bits
+    compulsory = weight_stream_bits(hw, prec.wb, g, K, N) + M * K * prec.ab + M * N * hw.defaults.out_bits
     return GemmCost(
         hardware=hw.name, mode=mode, dataflow=dfname, M=M, N=N, K=K,
         weight_bits=prec.wb, act_bits=prec.ab, group_size=g, passes=prec.passes,

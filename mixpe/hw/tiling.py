@@ -19,7 +19,7 @@ from typing import Mapping
 from .dataflow import DATAFLOWS, Dataflow, ceil_div
 from .energy import ActionCounts, energy_of
 from .hardware import Hardware
-from .precision import Prec, check_shape, check_tile, resolve_group_size, resolve_precision
+from .precision import Prec, check_shape, check_tile, resolve_group_size, resolve_precision, weight_stream_bits
 from .results import pe_ops
 
 ORDERS = ("mnk", "nmk", "mkn", "kmn", "nkm", "knm")  # outermost loop first
@@ -87,11 +87,10 @@ def plan_tiles(hw, df: Dataflow, prec: Prec, M, N, K, g, tile, order, out_bits, 
     reach the output buffer once (not once per K tile)."""
     tm, tn, tk = tile
     R, C = hw.array.rows, hw.array.cols
-    sbits = hw.dequant.scale_bits
     groups = weight_groups(hw, df, prec)
 
     def w_bits(sk, sn):
-        return sk * sn * prec.wb + (ceil_div(sk, g) * sn * 2 * sbits if g else 0)
+        return weight_stream_bits(hw, prec.wb, g, sk, sn)
 
     def a_bits(sm, sk):
         return sm * sk * prec.ab
@@ -164,8 +163,7 @@ def tile_footprint(hw, prec: Prec, M: int, N: int, g: int, tile, order: str) -> 
     inside_k = order[order.index("k") + 1:]
     foot_m = M if "m" in inside_k else tm
     foot_n = N if "n" in inside_k else tn
-    scales = ceil_div(tk, g) * tn * 2 * hw.dequant.scale_bits if g else 0
-    return {"weight": tk * tn * prec.wb + scales, "act": tm * tk * prec.ab,
+    return {"weight": weight_stream_bits(hw, prec.wb, g, tk, tn), "act": tm * tk * prec.ab,
             "out": foot_m * foot_n * hw.pe.acc_bits}
 
 
@@ -213,10 +211,11 @@ def _kib(bits: float) -> str:
     return f"{kib:,.0f}" if kib == int(kib) or kib >= 100 else f"{kib:,.2f}".rstrip("0").rstrip(".")
 
 
-def _candidates(extent: int, unit: int, thirds: bool = False) -> list[int]:
+def _candidates(extent: int, unit: int, thirds: bool = False, fine: bool = False) -> list[int]:
     """unit * 2^i below extent, and extent itself; with `thirds` also unit * 3 * 2^i, so an
-    output tile can approach the square the output buffer allows (e.g. 192 x 144)."""
-    out, t = {extent}, unit
+    output tile can approach the square the output buffer allows (e.g. 192 x 144); with
+    `fine` also unit / 2, / 4, / 8."""
+    out, t = {extent}, (max(1, unit // 8) if fine else unit)
     while t < extent:
         out.add(t)
         if thirds and 3 * t < extent:
@@ -262,6 +261,18 @@ def choose_tile(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None
     hit = _TILE_CACHE.get(key)
     if hit is not None and hit[0] is hw:
         return hit[1]
+    best = _search(hw, prec, M, N, K, g, flows, objective, fine=False)
+    if best is None:  # e.g. a very large array or a whole-K group: try tiles below one fold
+        best = _search(hw, prec, M, N, K, g, flows, objective, fine=True)
+    if best is None:
+        raise ValueError(f"{hw.name}: no tile of {M}x{N}x{K} fits the SRAMs")
+    _TILE_CACHE[key] = (hw, best)
+    return best
+
+
+def _search(hw, prec, M, N, K, g, flows, objective, fine: bool) -> TileChoice | None:
+    """The best tile of ``choose_tile``'s candidates; ``fine`` adds M and N tiles of 1/2..1/8
+    of the array-aligned unit (partial folds), for when no aligned tile fits the SRAMs."""
     R, C = hw.array.rows, hw.array.cols
     best = None
     for dfname in flows:
@@ -269,10 +280,10 @@ def choose_tile(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None
         unit_m = R * prec.pf_a if dfname != "ws" else 16
         unit_k = g or (R * prec.pf_a if dfname == "ws" else 16)
         unit_n = C * prec.pf_w
-        for tm in _candidates(M, unit_m, thirds=True):
+        for tm in _candidates(M, unit_m, thirds=True, fine=fine):
             # nfold: also whole folds (H * C / m output channels for this tile's tokens)
             per_fold = df.fold_channels(R, C, tm, weight_groups(hw, df, prec), prec.pf_a, prec.pf_w)
-            for tn in sorted(set(_candidates(N, unit_n, thirds=True)) | set(_candidates(N, per_fold))):
+            for tn in sorted(set(_candidates(N, unit_n, thirds=True, fine=fine)) | set(_candidates(N, per_fold))):
                 for tk in _candidates(K, unit_k):
                     trips = {"m": ceil_div(M, tm), "n": ceil_div(N, tn), "k": ceil_div(K, tk)}
                     seen = set()
@@ -292,10 +303,7 @@ def choose_tile(hw: Hardware, M: int, N: int, K: int, *, weight_bits: int | None
                         score = (primary, total, dram, -tm * tn * tk)
                         if best is None or score < best[0]:
                             best = (score, TileChoice((tm, tn, tk), order, total, dfname, energy))
-    if best is None:
-        raise ValueError(f"{hw.name}: no tile of {M}x{N}x{K} fits the SRAMs")
-    _TILE_CACHE[key] = (hw, best[1])
-    return best[1]
+    return None if best is None else best[1]
 
 
 def plan_counts(hw: Hardware, prec: Prec, M: int, N: int, K: int, g: int, plan: Plan,

@@ -11,6 +11,21 @@ from mixpe.hw.results import repeat
 from mixpe.simulator import cost as cost_model
 
 
+def provenance(hw) -> dict:
+    """What produced a report: the mixpe version and a digest of every hardware figure (name,
+    path and sources aside), so two reports of the same command can be told apart when the
+    model or the hardware data changed between them."""
+    import dataclasses
+    import hashlib
+
+    from mixpe import __version__
+    from mixpe.hw.results import COST_MODEL_VERSION
+
+    figures = repr(dataclasses.replace(hw, name="", description="", sources={}, path=""))
+    return {"mixpe": __version__, "cost_model": COST_MODEL_VERSION,
+            "hardware_sha256": hashlib.sha256(figures.encode()).hexdigest()}
+
+
 def gemm_cost(hw, M: int, N: int, K: int, *, batch: int = 1, weight_bits=None, act_bits=None,
               group_size=None, tile=None, dataflow=None, mode: str = "default", order=None,
               objective=None):
@@ -82,6 +97,7 @@ def result_to_dict(result) -> dict:
     return {
         "program": result.program.function,
         "hardware": getattr(hw, "name", str(hw)),
+        "provenance": provenance(hw),
         "mode": result.mode,
         "clock_mhz": getattr(hw, "clock_mhz", None),
         "functional": result.outputs is not None,

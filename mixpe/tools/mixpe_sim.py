@@ -89,6 +89,12 @@ def _run_gemm(args) -> int:
     if args.program or args.inputs or args.outputs:
         raise UsageError("--gemm takes no program, --inputs or --outputs")
     M, N, K = _ints(args.gemm, ",", 3, "--gemm")
+    if args.mode != "default":
+        for flag, value in (("--dataflow", args.dataflow), ("--objective", args.objective)):
+            if value is not None and not (args.mode == "scalesim" and flag == "--dataflow" and value == "os"):
+                what = ("is SCALE-Sim's untiled output-stationary model" if args.mode == "scalesim"
+                        else "tiles by the MixPE authors' rules")
+                raise UsageError(f"{flag} {value}: --mode {args.mode} {what}; it applies to --mode default")
     for flag, value, top in (("--weight-bits", args.weight_bits, 16), ("--act-bits", args.act_bits, 32)):
         if value is not None and not 1 <= value <= top:
             raise UsageError(f"{flag} {value}: must be in 1..{top}")
@@ -104,6 +110,7 @@ def _run_gemm(args) -> int:
     print(report.gemm_summary(cost, hw, M, N, K, args.mode))
     if args.report:
         write_json(args.report, {"gemm": {"M": M, "N": N, "K": K}, "hardware": hw.name,
+                                  "provenance": report.provenance(hw),
                                   "mode": args.mode, "cost": cost.to_dict()})
     return 0
 
@@ -111,6 +118,10 @@ def _run_gemm(args) -> int:
 def _run_program(args) -> int:
     if not args.program:
         raise UsageError("give a PROGRAM, or --gemm M,N,K (see --help)")
+    for flag, value in (("--dataflow", args.dataflow), ("--objective", args.objective)):
+        if value is not None:
+            raise UsageError(f"{flag} applies to --gemm: a program's schedules were chosen when it was "
+                             "compiled (mixpe-tile{dataflow=... objective=...})")
     check_output_flags(args)
     program = load_program(Path(args.program))  # a Path: always a file, even if named '{...'
     hw = _hardware(args.hw or default_hardware(program), args.array)

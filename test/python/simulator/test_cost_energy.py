@@ -71,7 +71,7 @@ def test_default_mode_dram_traffic_by_hand(M):
     N, K, g = 592, 512, 128
     tm, tn, tk = 32, 74, 256
     cost = estimate_gemm(hw, M, N, K, group_size=g, tile=(tm, tn, tk))
-    w_bits = K * N * 4 + (K // g) * N * 2 * hw.dequant.scale_bits
+    w_bits = K * N * 4 + (K // g) * N * (hw.dequant.scale_bits + 4)  # scale + 4-bit zero per group
     assert w_bits > hw.sram.capacity_bits("weight")  # weights never stay whole
     act_fits = M * K * 8 <= hw.sram.capacity_bits("act")
     assert act_fits == (M == 64)

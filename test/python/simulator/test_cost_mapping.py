@@ -16,7 +16,8 @@ HW = {name: load_hardware(name) for name in DEFAULTS}
 
 def weight_cycles(hw, cost) -> float:
     g = cost.group_size
-    bits = cost.K * cost.N * cost.weight_bits + ((cost.K // g) * cost.N * 2 * hw.dequant.scale_bits if g else 0)
+    bits = cost.K * cost.N * cost.weight_bits + ((cost.K // g) * cost.N * (16 + cost.weight_bits) if g else 0)
+    assert not g or hw.dequant.scale_bits == 16  # fp16 scales; zero points at the weight width
     return bits / hw.dram.bandwidth_bits_per_cycle
 
 
@@ -43,11 +44,12 @@ def test_one_token_is_memory_bound_and_tokens_on_rows_is_not(name):
 
 def test_decode_speedup_follows_weight_bytes():
     # Both memory-bound at one token: int8 streams 8-bit weights, w4a8-dequant 4-bit weights
-    # plus fp16 scale and zero per 128: the speedup is the weight-byte ratio, not a column ratio.
+    # plus an fp16 scale and a 4-bit zero per 128: the speedup is the weight-byte ratio, not a
+    # column ratio.
     i8 = estimate_gemm(HW["int8"], 1, 4096, 4096)
     w4 = estimate_gemm(HW["w4a8-dequant"], 1, 4096, 4096)
     bytes_ratio = weight_cycles(HW["int8"], i8) / weight_cycles(HW["w4a8-dequant"], w4)
-    assert bytes_ratio == pytest.approx(8 / 4.25)
+    assert bytes_ratio == pytest.approx(8 / (4 + 20 / 128))
     assert i8.total / w4.total == pytest.approx(bytes_ratio, rel=0.05)
 
 
@@ -107,3 +109,29 @@ def test_cycle_optimal_prefill_tiles_multiply_dram_traffic():
     assert fast.dram_traffic_ratio > 3 * lean.dram_traffic_ratio
     assert fast.energy.total_pj > 2 * lean.energy.total_pj
     assert lean.total <= 1.15 * fast.total
+
+
+def test_reports_carry_their_provenance(tmp_path):
+    # Two reports of the same command differ in provenance when a hardware figure changed.
+    from mixpe.hw.results import COST_MODEL_VERSION
+    from mixpe.simulator.report import provenance
+
+    hw = HW["int8"]
+    p = provenance(hw)
+    assert p["cost_model"] == COST_MODEL_VERSION and len(p["hardware_sha256"]) == 64
+    assert provenance(load_hardware("int8")) == p  # deterministic
+    other = dataclasses.replace(hw, dram=dataclasses.replace(hw.dram, read_pj_per_bit=4.0))
+    assert provenance(other)["hardware_sha256"] != p["hardware_sha256"]
+
+
+@pytest.mark.parametrize("name, array, group", [("ant", (128, 128), None), ("mixpe-w4a8", None, 4096)])
+def test_tiles_below_one_fold_when_no_aligned_tile_fits(name, array, group):
+    # A 128 x 128 fused array's aligned output tile (256 x 256 psums) overflows the output
+    # buffer; a whole-K group forces tk = K = 4096, so 37 columns of weights overflow the weight
+    # buffer. Partial folds still run (slower per PE), where the search used to give up.
+    hw = HW[name]
+    if array:
+        hw = dataclasses.replace(hw, array=dataclasses.replace(hw.array, rows=array[0], cols=array[1]))
+    c = estimate_gemm(hw, 512, 4096, 4096, group_size=group)
+    assert c.tile[0] < hw.array.rows * 2 or c.tile[1] < hw.array.cols
+    assert c.total >= c.ideal_compute

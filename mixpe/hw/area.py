@@ -14,6 +14,7 @@ import math
 import sys
 
 from .hardware import Hardware, list_presets, load_hardware
+from .precision import resolve_precision
 
 # 28 nm first-order scaling of the 45 nm figures (mixpe/hw/presets/_base-28nm.toml header)
 ENERGY_28NM = 28 / 45  # 0.6222
@@ -21,7 +22,9 @@ AREA_28NM = (28 / 45) ** 2  # 0.3872
 
 # Horowitz ISSCC 2014, 45 nm: area in um^2 and energy in pJ per operation
 H_AREA = {"add8": 36, "add32": 137, "mult8": 282, "mult32": 3495,
-          "fadd16": 1360, "fmult16": 1640, "fadd32": 4184, "fmult32": 7700}
+          "fadd16": 1360, "fmult16": 1640, "fadd32": 4184, "fmult32": 7700,
+          # not Horowitz: a 4-bit integer subtract costed as half his 8-bit add (estimate)
+          "sub4": 18}
 H_ENERGY = {"add8": 0.03, "add16": 0.05, "add32": 0.1, "mult8": 0.2, "mult32": 3.1,
             "fadd16": 0.4, "fmult16": 1.1, "fadd32": 0.9, "fmult32": 3.7}
 # Horowitz ISSCC 2014, 45 nm: SRAM read energy per 64-bit access by array size (bytes -> pJ)
@@ -36,7 +39,9 @@ UNITS = {
     "fp16 MAC PE, fp16 accumulation": ("fmult16", "fadd16"),
     "fp32 FMA vector lane": ("fmult32", "fadd32"),
     "int4->int8 dequant lane": ("mult8", "add8"),
-    "int4->fp16 dequant lane": ("fmult16", "fadd16"),
+    # (q - z) is a 4-bit integer subtract, int4 -> fp16 a 16-entry lookup (not counted), then
+    # one fp16 multiply by the scale
+    "int4->fp16 dequant lane": ("fmult16", "sub4"),
 }
 
 
@@ -56,6 +61,13 @@ def sram_pj_per_bit(kib: float, *, node_28nm: bool = True) -> float:
     return pj * ENERGY_28NM if node_28nm else pj
 
 
+def floor_cols(avail_um2: float, rows: int, pe_area_um2: float) -> int:
+    """Columns of ``rows`` PEs that fit ``avail_um2``, exactly as the loader derives them
+    (``mixpe/hw/hardware.py`` ``_derive_cols``: floor with a 1e-9 relative tolerance); 0 if none."""
+    exact = avail_um2 / (rows * pe_area_um2)
+    return math.floor(exact * (1 + 1e-9)) if exact > 0 else 0
+
+
 def dequant_sizing(avail_um2: float, rows: int, pe_area_um2: float, lane_area_um2: float,
                    cap: int) -> tuple[int, int]:
     """(lanes, cols) of an in-loop dequantiser and the array it feeds, sharing ``avail_um2``
@@ -63,11 +75,11 @@ def dequant_sizing(avail_um2: float, rows: int, pe_area_um2: float, lane_area_um
     array's widest mapping, ``min(rows x cols, lanes)`` (``cap``: the most weights per cycle that
     can arrive at all, the DRAM rate / weight bits for weights streamed once), then the PEs, then
     use the fewest lanes.  Columns are
-    derived from the lanes exactly as the loader derives them (floor, same tolerance)."""
+    derived from the lanes exactly as the loader derives them (floor, same tolerance).
+    This is sizing *for decode* (the nominal of ``assumptions.dequant_sizing``)."""
     best: tuple[tuple[int, int, int], int, int] | None = None
     for lanes in range(1, cap + 1):
-        exact = (avail_um2 - lanes * lane_area_um2) / (rows * pe_area_um2)
-        cols = math.floor(exact * (1 + 1e-9)) if exact > 0 else 0
+        cols = floor_cols(avail_um2 - lanes * lane_area_um2, rows, pe_area_um2)
         if cols < 1:
             break
         key = (min(rows * cols, lanes), rows * cols, -lanes)
@@ -76,6 +88,120 @@ def dequant_sizing(avail_um2: float, rows: int, pe_area_um2: float, lane_area_um
     if best is None:
         raise ValueError("no dequantiser and array fit the area")
     return best[1], best[2]
+
+
+def prefill_dequant_sizing(avail_um2: float, rows: int, pe_area_um2: float,
+                           lane_area_um2: float) -> tuple[int, int]:
+    """(lanes, cols) of an in-loop dequantiser sized *for prefill* (the low side of
+    ``assumptions.dequant_sizing``): an output-stationary array takes one weight per column per
+    cycle, so ``cols`` lanes keep it fed; the columns are derived from what the lanes leave of
+    ``avail_um2``.  The fewest lanes with ``lanes >= cols(lanes)`` (the loader's floor), i.e.
+    the largest array whose columns the dequantiser keeps up with.  At decode the array's
+    widest mapping (rows regrouped, ``mixpe/hw/dataflow/nfold.py``) takes up to rows x cols
+    weights per cycle, and this dequantiser stalls it."""
+    lanes = 1
+    while True:
+        cols = floor_cols(avail_um2 - lanes * lane_area_um2, rows, pe_area_um2)
+        if cols < 1:
+            raise ValueError("no dequantiser and array fit the area")
+        if lanes >= cols:
+            return lanes, cols
+        lanes += 1
+
+
+# ---- vector lanes the GEMMs need (the low side of assumptions.vector_unit) ----
+
+def vector_lane_cycles_per_group(hw: Hardware) -> int:
+    """Vector lane-cycles one (m, n, group) of ``hw``'s GEMMs costs on the vector unit, as
+    ``mixpe.hw.tiling.vector_work`` charges them: the per-group epilogue ``Y += S * (P - Z * A)``
+    is 2 fma, plus 1 cast (int32 -> fp32 of P) on int-activation PEs, each
+    ``vector.ops.<kind>.cycles`` lane-cycles.  0 when the GEMMs do no vector work: unquantised or
+    per-channel (``workload.group_size = 0``: int8, fp16, ant, olive) or in-loop dequantisation on
+    a dequantiser of its own (``dequant.lanes``).  The epilogue's group sums (``M x K`` adds, ``g /
+    (3 N)`` of the per-group work: 1% at N = 4096) are not counted.  In-loop dequantisation on the
+    vector unit itself is not sized here (ValueError): size it as a dequantiser."""
+    if not hw.defaults.group_size:
+        return 0
+    if hw.dequant.placement == "in_loop":
+        if hw.dequant.lanes is not None:
+            return 0
+        raise ValueError(f"{hw.name}: in-loop dequantisation on the vector unit; give it a dequantiser "
+                         "(dequant.lanes) and size that with dequant_sizing")
+    ops = {"fma": 2} | ({"cast": 1} if hw.pe.act_format == "int" else {})
+    return sum(n * hw.vector.ops[k].cycles for k, n in ops.items())
+
+
+def vector_lanes_needed(hw: Hardware, cols: int | None = None) -> int:
+    """The fewest vector lanes with which ``hw``'s GEMM epilogue never stalls the array at full
+    rate, with ``cols`` columns (default: the file's)::
+
+        (m, n, group) finished per cycle = rows x cols x pf_w x pf_a / (passes x group_size)
+        lanes = ceil(lane-cycles per (m, n, group) x that)      (at least 1)
+
+    (``pf_w x pf_a``: BitFusion packing; ``passes``: bit-serial passes, both of the preset's
+    workload).  1 for designs whose GEMMs do no vector work (``vector_lane_cycles_per_group``)."""
+    per_group = vector_lane_cycles_per_group(hw)
+    if not per_group:
+        return 1
+    prec = resolve_precision(hw, None, None)
+    cols = hw.array.cols if cols is None else cols
+    num = per_group * hw.array.rows * cols * prec.pf_w * prec.pf_a
+    den = prec.passes * hw.defaults.group_size
+    return max(1, -(-num // den))
+
+
+def vector_sizing(hw: Hardware) -> tuple[int, int]:
+    """(lanes, cols): a vector unit of only the lanes ``hw``'s GEMMs need, and the array the
+    rest of the iso-area budget buys.  The PE count depends on the lanes (every lane is area
+    the PEs do not get), so this is a fixed point: the fewest lanes ``L`` such that
+    ``vector_lanes_needed(hw, cols(L)) <= L``, where ``cols(L)`` is the loader's derivation
+    ``floor((budget - L x lane area - dequantiser) / (rows x PE area))``.  ``cols(L)`` falls and
+    the lanes needed with it, so the first such ``L`` gives the largest array the epilogue keeps
+    up with; one more column would need more lanes than the area leaves.  That last guarantee,
+    and a solution whenever one column and the lanes it needs fit, hold when a column of PEs is
+    at least a lane's area (lanes then trade for columns one for at most one); with smaller
+    columns the loader's floor can skip a (lanes, cols) pair.  The dequantiser (if any) is kept
+    as the file gives it."""
+    budget, lane_area, pe_area = hw.area_budget_um2, hw.vector.lane_area_um2, hw.pe.area_um2
+    if budget is None or lane_area is None or pe_area is None:
+        raise ValueError(f"{hw.name}: vector_sizing needs area.budget_um2, vector.lane_area_um2 and pe.area_um2")
+    avail = budget - (hw.area["dequant"] or 0.0)
+    lanes = 1
+    while True:
+        cols = floor_cols(avail - lanes * lane_area, hw.array.rows, pe_area)
+        if cols < 1:
+            raise ValueError(f"{hw.name}: no vector unit and array fit the area (no lane count L whose "
+                             "derived columns need at most L lanes)")
+        if vector_lanes_needed(hw, cols) <= lanes:
+            return lanes, cols
+        lanes += 1
+
+
+def vector_sizing_note(hw: Hardware) -> str:
+    """``vector_sizing``'s arithmetic for ``hw``, as written into the presets' sources."""
+    lanes, cols = vector_sizing(hw)
+    rows, lane_area, pe_area = hw.array.rows, hw.vector.lane_area_um2, hw.pe.area_um2
+    assert lane_area is not None and pe_area is not None and hw.area_budget_um2 is not None
+    deq = hw.area["dequant"] or 0.0
+    dq = f" - dequant {hw.dequant.lanes} x {hw.dequant.lane_area_um2:,.2f}" if deq else ""
+    derive = (f"cols = floor(({hw.area_budget_um2:,.2f} - {lanes} x {lane_area:,.2f}{dq}) / ({rows} x "
+              f"{pe_area:,.2f})) = {cols}")
+    per_group = vector_lane_cycles_per_group(hw)
+    if not per_group:
+        why = ("the GEMMs do no vector work (per-channel / unquantised)" if not hw.defaults.group_size
+               else "the GEMMs' dequantisation runs on the dequantiser")
+        return f"{why}: 1 lane (the schema's minimum); {derive}"
+    prec = resolve_precision(hw, None, None)
+    pack = prec.pf_w * prec.pf_a
+    what = "2 fma + 1 cast" if hw.pe.act_format == "int" else "2 fma"
+    rate = per_group * rows * cols * pack / (prec.passes * hw.defaults.group_size)
+    more = vector_lanes_needed(hw, cols + 1)
+    left = math.floor((hw.area_budget_um2 - deq - rows * (cols + 1) * pe_area) / lane_area * (1 + 1e-9))
+    return (f"per-group epilogue {what} = {per_group} lane-cycles per (m, n, group); at full rate "
+            f"{rows} x {cols} PEs x packing {pack} / (g {hw.defaults.group_size}"
+            + (f" x {prec.passes} passes" if prec.passes > 1 else "")
+            + f") = {rate / per_group:g} (m, n, group) per cycle -> ceil({rate:g}) = {lanes} lanes; "
+            f"{derive}; {cols + 1} cols would need {more} lanes, the area leaves {max(left, 0)}")
 
 
 def _fmt(x: float | None, nd: int = 0) -> str:
@@ -121,6 +247,18 @@ def main(argv: list[str] | None = None) -> int:
                 v = load_variant(name, a.name, side)
                 if dict(v.area) != dict(hw.area):
                     variants.append(area_row(f"`{name}` {a.name} {side}", v))
+    print("\nVector lanes the GEMMs need (`vector_lanes_needed` at the nominal array; `vector_sizing`: "
+          "the fewest lanes at the largest array they keep up with, the low side of `vector_unit`, where an "
+          "in-loop dequantiser is re-sized too):\n")
+    print("| preset | lane-cycles per (m, n, group) | nominal array | lanes needed there | vector_unit low: lanes | "
+          "array | PEs |\n|---|---|---|---|---|---|---|")
+    for name in list_presets():
+        hw = load_hardware(name)
+        if hw.area["total"] is None:
+            continue
+        low = load_variant(name, "vector_unit", "low")
+        print(f"| `{name}` | {vector_lane_cycles_per_group(hw)} | {hw.array.rows}x{hw.array.cols} | "
+              f"{vector_lanes_needed(hw)} | {low.vector.lanes} | {low.array.rows}x{low.array.cols} | {low.num_pes} |")
     if variants:
         print("\nVariants whose area changes (`mixpe.hw.ranges.load_variant`):\n")
         print(AREA_HEADER)

@@ -31,11 +31,14 @@ def _figures(node, path=""):
 
 
 def _numbers_outside_figures(node, path=""):
-    """Dotted paths of numbers that are not the value of a {value, source} table."""
+    """Dotted paths of numbers that are not the value of a {value, source} table (the
+    [assumptions] overrides are sourced per side, checked in test_assumption_sides_sourced)."""
     if isinstance(node, dict):
         if "value" in node:
             return
         for key, value in node.items():
+            if not path and key == "assumptions":
+                continue
             yield from _numbers_outside_figures(value, f"{path}.{key}" if path else key)
     elif isinstance(node, (int, float)) and not isinstance(node, bool):
         yield path
@@ -66,6 +69,24 @@ def test_every_figure_sourced(name):
     # figures that are not read from the design's paper or code say so
     for key in ("pe.area_um2", "pe.op_energy_pj"):
         assert "estimate" in hw.sources[key], key
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_assumption_sides_sourced(name):
+    raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text())
+    assert "vector_unit" in raw["assumptions"]
+    for spec in raw["assumptions"].values():
+        for side in ("low", "high"):
+            assert spec[side]["source"].strip()
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_array_is_derived_iso_area(name):
+    raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text())
+    assert "cols" not in raw["array"]
+    hw = HW[name]
+    assert hw.array.cols == {"ant": 14, "olive": 42}[name]
+    assert hw.sources["array.cols"].startswith("derived (iso-area): ")
 
 
 @pytest.mark.parametrize("name", BASELINES)

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from mixpe.hw import PRESET_DIR, HardwareError, list_presets, load_hardware, read_table
 from mixpe.hw.ranges import SIDES, Assumption, assumptions, load_variant, main, variant_table
 
-DEFAULTS = ("int8", "mixpe-w4a8", "mixpe-w4a16", "fp16", "w4a16-dequant", "w4a8-dequant", "bitfusion")
+DEFAULTS = ("int8", "mixpe-w4a8", "mixpe-w4a16", "fp16", "w4a16-dequant", "w4a8-dequant", "bitfusion", "ant", "olive")
 FP_ACT = ("fp16", "mixpe-w4a16", "w4a16-dequant")
+IN_LOOP = ("w4a8-dequant", "w4a16-dequant")
 
 
 def to_toml(data: dict) -> str:
@@ -50,8 +51,9 @@ def test_api_shape():
 def test_required_assumptions_are_declared():
     for name in DEFAULTS:
         names = {a.name for a in assumptions(name)}
-        assert {"sram_energy", "dram_energy"} <= names
+        assert {"sram_energy", "dram_energy", "vector_unit"} <= names
         assert ("fp_mac" in names) == (name in FP_ACT), name
+        assert ("dequant_sizing" in names) == (name in IN_LOOP), name
     for a in assumptions("fp16"):
         assert a.what.strip() and a.low_source.strip() and a.high_source.strip()
 
@@ -100,6 +102,40 @@ def test_fp_mac_rederives_the_array():
     assert "2,254.80" not in hw.sources["array.cols"] and "1,161.48" in hw.sources["array.cols"]
 
 
+def test_every_default_preset_declares_vector_unit():
+    # every preset with an area model (the default ones; the paper presets have no PE area)
+    with_budget = [n for n in list_presets() if load_hardware(n).area["total"] is not None]
+    assert set(with_budget) == set(DEFAULTS)
+    for name in with_budget:
+        a = {x.name: x for x in assumptions(name)}["vector_unit"]
+        assert "design choice" in a.low_source and "design choice" in a.high_source
+        assert "mixpe.hw.area.vector_sizing" in a.low_source
+
+
+@pytest.mark.parametrize("name", DEFAULTS)
+@pytest.mark.parametrize("assumption", ["vector_unit", "dequant_sizing"])
+@pytest.mark.parametrize("side", SIDES)
+def test_area_variants_rederive_cols(name, assumption, side):
+    if assumption not in {a.name for a in assumptions(name)}:
+        return
+    hw = load_variant(name, assumption, side)
+    src = hw.sources["array.cols"]
+    assert src.startswith("derived (iso-area): ") and src.endswith(f"= {hw.array.cols}")
+    assert f"vector {hw.vector.lanes} x" in src
+    if hw.dequant.lanes:
+        assert f"dequant {hw.dequant.lanes} x" in src
+    assert hw.area["total"] <= hw.area["budget"] * (1 + 1e-9)
+    assert hw.area["total"] + hw.array.rows * hw.pe.area_um2 > hw.area["budget"]
+
+
+def test_ant_and_olive_derive_their_arrays():
+    for name, cols in (("ant", 14), ("olive", 42)):
+        assert "cols" not in read_table(name)["array"]
+        hw = load_hardware(name)
+        assert hw.array.cols == cols and hw.sources["array.cols"].startswith("derived (iso-area)")
+        assert load_variant(name, "vector_unit", "low").array.cols > cols
+
+
 def test_undeclared_assumption_gives_nominal():
     assert variant_table("int8", "fp_mac", "low") == read_table("int8")
     assert load_variant("int8", "fp_mac", "high") == load_hardware("int8")
@@ -132,7 +168,8 @@ def test_variant_written_by_the_eval_writer_loads(tmp_path):
     path.write_text(sweep.to_toml(data))  # bare dotted keys: the overrides come back nested
     hw = load_hardware(str(path))
     assert hw.num_pes == load_variant("w4a16-dequant", "fp_mac", "high").num_pes
-    assert {a.name for a in assumptions(str(path))} == {"sram_energy", "dram_energy", "fp_mac"}
+    assert {a.name for a in assumptions(str(path))} == {"sram_energy", "dram_energy", "fp_mac", "vector_unit",
+                                                         "dequant_sizing"}
 
 
 @settings(max_examples=30, deadline=None)
@@ -211,7 +248,7 @@ def test_assumption_errors(make, extra, field, words):
 
 def test_good_assumption_and_nested_form(make):
     path = make(GOOD)
-    assert [a.name for a in assumptions(path)] == ["dram_energy", "sram_energy", "x"]
+    assert [a.name for a in assumptions(path)] == ["dram_energy", "sram_energy", "vector_unit", "x"]
     assert load_variant(path, "x", "high").dram.read_pj_per_bit == 9.0
     nested = GOOD.replace('"dram.read_pj_per_bit" = 1.0', 'dram.read_pj_per_bit = 1.0')
     assert load_variant(make(nested), "x", "low").dram.read_pj_per_bit == 1.0
@@ -219,7 +256,7 @@ def test_good_assumption_and_nested_form(make):
 
 def test_inherited_assumption_dropped_when_its_figure_is_replaced(make):
     path = make('[dram]\nread_pj_per_bit = { value = 5.0, source = "mine" }\n')
-    assert [a.name for a in assumptions(path)] == ["sram_energy"]
+    assert [a.name for a in assumptions(path)] == ["sram_energy", "vector_unit"]
     assert load_variant(path, "dram_energy", "high").dram.read_pj_per_bit == 5.0
     # declaring it again keeps it (replaced whole)
     again = make('[dram]\nread_pj_per_bit = { value = 5.0, source = "mine" }\n'
@@ -231,6 +268,8 @@ def test_inherited_assumption_dropped_when_its_figure_is_replaced(make):
 def test_ranges_command(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
-    for name in ("sram_energy", "dram_energy", "fp_mac"):
+    for name in ("sram_energy", "dram_energy", "fp_mac", "vector_unit", "dequant_sizing"):
         assert f"#### `{name}`" in out
     assert "| `fp16` | PEs (array derived) | 336 | 72 | 136 |" in out
+    assert "| `int8` | PEs (array derived) | 1888 | 1024 | 1024 |" in out
+    assert "| `w4a8-dequant` | PEs (array derived) | 992 | 800 | 800 |" in out

@@ -169,7 +169,7 @@ def test_variant_written_by_the_eval_writer_loads(tmp_path):
     hw = load_hardware(str(path))
     assert hw.num_pes == load_variant("w4a16-dequant", "fp_mac", "high").num_pes
     assert {a.name for a in assumptions(str(path))} == {"sram_energy", "dram_energy", "fp_mac", "vector_unit",
-                                                         "dequant_sizing"}
+                                                         "dequant_sizing", "weight_port"}
 
 
 @settings(max_examples=30, deadline=None)
@@ -248,7 +248,7 @@ def test_assumption_errors(make, extra, field, words):
 
 def test_good_assumption_and_nested_form(make):
     path = make(GOOD)
-    assert [a.name for a in assumptions(path)] == ["dram_energy", "sram_energy", "vector_unit", "x"]
+    assert [a.name for a in assumptions(path)] == ["dram_energy", "sram_energy", "vector_unit", "weight_port", "x"]
     assert load_variant(path, "x", "high").dram.read_pj_per_bit == 9.0
     nested = GOOD.replace('"dram.read_pj_per_bit" = 1.0', 'dram.read_pj_per_bit = 1.0')
     assert load_variant(make(nested), "x", "low").dram.read_pj_per_bit == 1.0
@@ -256,7 +256,7 @@ def test_good_assumption_and_nested_form(make):
 
 def test_inherited_assumption_dropped_when_its_figure_is_replaced(make):
     path = make('[dram]\nread_pj_per_bit = { value = 5.0, source = "mine" }\n')
-    assert [a.name for a in assumptions(path)] == ["sram_energy", "vector_unit"]
+    assert [a.name for a in assumptions(path)] == ["sram_energy", "vector_unit", "weight_port"]
     assert load_variant(path, "dram_energy", "high").dram.read_pj_per_bit == 5.0
     # declaring it again keeps it (replaced whole)
     again = make('[dram]\nread_pj_per_bit = { value = 5.0, source = "mine" }\n'
@@ -268,8 +268,20 @@ def test_inherited_assumption_dropped_when_its_figure_is_replaced(make):
 def test_ranges_command(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
-    for name in ("sram_energy", "dram_energy", "fp_mac", "vector_unit", "dequant_sizing"):
+    for name in ("sram_energy", "dram_energy", "fp_mac", "vector_unit", "dequant_sizing", "weight_port"):
         assert f"#### `{name}`" in out
     assert "| `fp16` | PEs (array derived) | 336 | 72 | 136 |" in out
     assert "| `int8` | PEs (array derived) | 1888 | 1024 | 1024 |" in out
     assert "| `w4a8-dequant` | PEs (array derived) | 992 | 800 | 800 |" in out
+
+
+def test_weight_port_bounds_decode_not_the_paper_presets():
+    # A port as wide as DRAM feeds 6 row segments of 37 columns of 4-bit weights (222 per cycle),
+    # under the 241 4.16-bit weights per cycle DRAM delivers: decode gets slower. The paper
+    # presets restate the figure, so the assumption does not apply to them.
+    from mixpe.simulator import estimate_gemm
+
+    nominal = estimate_gemm(load_hardware("mixpe-w4a8"), 1, 4096, 4096)
+    narrow = estimate_gemm(load_variant("mixpe-w4a8", "weight_port", "low"), 1, 4096, 4096)
+    assert narrow.extra["groups"] == 6 and narrow.total > 1.05 * nominal.total
+    assert "weight_port" not in {a.name for a in assumptions("paper-mixpe-w4a8")}

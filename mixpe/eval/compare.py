@@ -331,20 +331,26 @@ def table_rows(results: list[StepResult], rng) -> list[dict]:
     return rows
 
 
+def _step_cells(r: StepResult, idx) -> list[tuple]:
+    """(speedup, energy reduction, speedup range, energy range) per ratio of one step; the ranges
+    only on the faithful step and only when the run evaluated the assumptions."""
+    cells = []
+    for d, b in RATIOS:
+        sp, er = (r.ratios[ratio_name(d, b, m)] for m in A.METRICS)
+        s, e = ((idx.get((WORKLOAD.name, d, b, m)) for m in A.METRICS) if r.step.faithful and idx
+                else (None, None))
+        cells.append((sp, er, s, e))
+    return cells
+
+
 def markdown(results: list[StepResult], rng, command: str) -> list[str]:
     idx = A.index(rng[1]) if rng else {}
     header = ["#", "step", *(f"{d} vs {b}" for d, b in RATIOS)]
     rows = []
     for r in results:
-        cells = []
-        for d, b in RATIOS:
-            sp, er = (r.ratios[ratio_name(d, b, m)] for m in A.METRICS)
-            if r.step.faithful and idx:
-                s, e = (idx.get((WORKLOAD.name, d, b, m)) for m in A.METRICS)
-                cells.append(f"{A.fmt(sp, s['low'], s['high']) if s else f'{sp:.2f}x'} / "
-                             f"{A.fmt(er, e['low'], e['high']) if e else f'{er:.2f}x'}")
-            else:
-                cells.append(f"{sp:.2f}x / {er:.2f}x")
+        cells = [f"{A.fmt(sp, s['low'], s['high']) if s else f'{sp:.2f}x'} / "
+                 f"{A.fmt(er, e['low'], e['high']) if e else f'{er:.2f}x'}"
+                 for sp, er, s, e in _step_cells(r, idx)]
         rows.append([str(r.index), f"**{r.step.key}**: {r.step.title}", *cells])
     ev = results[0].evaluation
     lines = ["## Paper vs faithful", "",
@@ -409,14 +415,7 @@ def printed(results: list[StepResult], rng) -> str:
     lines = ["paper vs faithful: geomean speedup / energy reduction (batch-64, the authors' layers)",
              f"  {'step':<20}" + "".join(f"{n:>34}" for n in names)]
     for r in results:
-        cells = []
-        for d, b in RATIOS:
-            sp, er = (r.ratios[ratio_name(d, b, m)] for m in A.METRICS)
-            if r.step.faithful and idx:
-                s, e = (idx.get((WORKLOAD.name, d, b, m)) for m in A.METRICS)
-                cells.append(f"{sp:.2f}[{s['low']:.2f},{s['high']:.2f}]/{er:.2f}[{e['low']:.2f},{e['high']:.2f}]"
-                             if s and e else f"{sp:.2f}x / {er:.2f}x")
-            else:
-                cells.append(f"{sp:.2f}x / {er:.2f}x")
+        cells = [f"{sp:.2f}[{s['low']:.2f},{s['high']:.2f}]/{er:.2f}[{e['low']:.2f},{e['high']:.2f}]"
+                 if s and e else f"{sp:.2f}x / {er:.2f}x" for sp, er, s, e in _step_cells(r, idx)]
         lines.append(f"  {f'{r.index}. {r.step.key}':<20}" + "".join(f"{c:>34}" for c in cells))
     return "\n".join(lines)

@@ -310,13 +310,18 @@ def _merge_file(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _defines(data: dict[str, Any], dotted: str) -> bool:
+def lookup(data: dict[str, Any], dotted: str) -> Any:
+    """The node at a dotted path of a (merged) TOML table, or None where the path stops."""
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
-            return False
+            return None
         node = node[part]
-    return True
+    return node
+
+
+def _defines(data: dict[str, Any], dotted: str) -> bool:
+    return lookup(data, dotted) is not None
 
 
 def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -390,12 +395,7 @@ class _Reader:
         return HardwareError(f"{self.path}: field '{field}': {msg}")
 
     def raw(self, dotted: str) -> Any:
-        node: Any = self.data
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
+        return lookup(self.data, dotted)
 
     def figure(self, dotted: str, typ: type, bound: str, required: bool = True) -> Any:
         node = self.raw(dotted)

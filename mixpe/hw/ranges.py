@@ -24,7 +24,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from .hardware import ASSUMPTION_SIDES, Hardware, HardwareError, _build, _resolve, parse_assumptions, read_table
+from .hardware import (
+    ASSUMPTION_SIDES, Hardware, HardwareError, _build, _resolve, lookup, parse_assumptions, read_table,
+)
 
 SIDES = ASSUMPTION_SIDES  # ("low", "high")
 
@@ -77,11 +79,7 @@ def load_variant(name_or_path: str, assumption: str, side: str) -> Hardware:
 
 
 def _figure(data: dict[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+    node = lookup(data, dotted)
     return node.get("value") if isinstance(node, dict) else None
 
 
